@@ -1,0 +1,157 @@
+"""The broker: every operation the runtime performs on the task store, in asynq's words.
+
+Components (client, processor, heartbeat, recoverer, forwarder, janitor, aggregator,
+scheduler) hold a :class:`Broker` and never talk to Redis themselves. The Redis
+implementation lives in :mod:`asyncq.redis.broker`; tests of fault handling wrap it.
+
+Times are read from the broker's clock. Scores and message times are whole Unix seconds,
+as the protocol stores them. Every method raises :class:`~asyncq.errors.BrokerError` (or
+its subclass :class:`~asyncq.errors.BrokerUnavailableError`) when Redis fails; no
+redis-py exception crosses this boundary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from asyncq.clock import Clock
+from asyncq.proto import SchedulerEnqueueEvent, SchedulerEntry, ServerInfo, TaskMessage, WorkerInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Dequeued:
+    """A task leased to this worker until ``lease_expires_at`` (Unix seconds)."""
+
+    message: TaskMessage
+    lease_expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """Which messages of a batch enqueue were stored; the others had a taken task ID."""
+
+    enqueued: Sequence[bool]
+
+
+class Broker(Protocol):
+    clock: Clock
+    lease_duration: float
+
+    # --- producer side -----------------------------------------------------------------
+
+    async def publish_queue(self, queue: str) -> None:
+        """Register ``queue`` in ``asynq:queues`` so inspectors and UIs list it."""
+
+    async def enqueue(self, msg: TaskMessage, unique_ttl: int | None = None) -> None:
+        """Store a pending task; with ``unique_ttl`` also take its uniqueness lock.
+
+        Raises DuplicateTaskError or TaskIDConflictError; on either, nothing is written.
+        """
+
+    async def schedule(
+        self, msg: TaskMessage, process_at: int, unique_ttl: int | None = None
+    ) -> None:
+        """Store a task that becomes pending at ``process_at`` (Unix seconds)."""
+
+    async def add_to_group(self, msg: TaskMessage, group: str, unique_ttl: int | None = None) -> None:
+        """Store a task that waits in ``group`` for aggregation."""
+
+    async def enqueue_batch(self, msgs: Sequence[TaskMessage]) -> BatchOutcome:
+        """Store many pending tasks (no uniqueness, no group) with as few round trips as possible."""
+
+    # --- worker side -------------------------------------------------------------------
+
+    async def dequeue(self, queues: Sequence[str], limit: int) -> list[Dequeued]:
+        """Lease up to ``limit`` tasks, trying ``queues`` in order and skipping paused ones."""
+
+    async def done(self, msg: TaskMessage) -> None:
+        """Delete a succeeded task (retention 0, or revoked) and count it as processed."""
+
+    async def mark_as_complete(self, msg: TaskMessage) -> None:
+        """Keep a succeeded task as completed for its retention and count it as processed."""
+
+    async def requeue(self, msg: TaskMessage) -> None:
+        """Put an unfinished task back at the front of its queue (shutdown), counting nothing."""
+
+    async def retry(
+        self, msg: TaskMessage, retry_at: float, error: str, is_failure: bool
+    ) -> None:
+        """Move a failed task to the retry set; ``is_failure`` counts it and its retry."""
+
+    async def archive(self, msg: TaskMessage, error: str) -> None:
+        """Move a task that will not run again to the archive, counted as failed."""
+
+    async def extend_leases(self, queue: str, task_ids: Sequence[str]) -> float:
+        """Extend the leases of running tasks; return the new expiry (Unix seconds)."""
+
+    async def forward_if_ready(self, queues: Sequence[str]) -> int:
+        """Move due scheduled and retry tasks to pending (or back to their group)."""
+
+    async def delete_expired_completed(self, queue: str, batch_size: int) -> int:
+        """Delete completed tasks whose retention has run out; return how many."""
+
+    async def list_lease_expired(self, queues: Sequence[str], cutoff: float) -> list[TaskMessage]:
+        """Messages of active tasks whose lease ended before ``cutoff`` (Unix seconds)."""
+
+    async def write_result(self, queue: str, task_id: str, data: bytes) -> int:
+        """Store a handler's result on its task; return the number of bytes written."""
+
+    # --- groups ------------------------------------------------------------------------
+
+    async def list_groups(self, queue: str) -> list[str]: ...
+
+    async def aggregation_check(
+        self, queue: str, group: str, grace_period: float, max_delay: float, max_size: int
+    ) -> str | None:
+        """Move a ready group into a new aggregation set; return the set ID, or None."""
+
+    async def read_aggregation_set(
+        self, queue: str, group: str, set_id: str
+    ) -> tuple[list[TaskMessage], float]:
+        """The set's messages and its deadline (Unix seconds)."""
+
+    async def delete_aggregation_set(self, queue: str, group: str, set_id: str) -> None: ...
+
+    async def reclaim_stale_aggregation_sets(self, queue: str) -> None:
+        """Return the tasks of aggregation sets past their deadline to their groups."""
+
+    # --- server state, cancellation and wake-ups ---------------------------------------
+
+    async def write_server_state(
+        self, info: ServerInfo, workers: Sequence[WorkerInfo], ttl: int
+    ) -> None: ...
+
+    async def clear_server_state(self, host: str, pid: int, server_id: str) -> None: ...
+
+    async def publish_cancel(self, task_id: str) -> None: ...
+
+    def listen(self, channels: Sequence[str]) -> AsyncIterator[tuple[str, str]]:
+        """Yield (channel, message) pairs; raise BrokerUnavailableError when the link drops."""
+        ...
+
+    # --- scheduler ---------------------------------------------------------------------
+
+    async def write_scheduler_entries(
+        self, scheduler_id: str, entries: Sequence[SchedulerEntry], ttl: int
+    ) -> None: ...
+
+    async def clear_scheduler_entries(self, scheduler_id: str) -> None: ...
+
+    async def record_scheduler_enqueue_event(
+        self, entry_id: str, event: SchedulerEnqueueEvent
+    ) -> None: ...
+
+    async def clear_scheduler_history(self, entry_id: str) -> None: ...
+
+    async def acquire_lock(self, name: str, owner: str, ttl: float) -> bool:
+        """Take or renew the lock ``name`` for ``owner``; False when another owner holds it."""
+
+    async def release_lock(self, name: str, owner: str) -> None: ...
+
+    # --- connection --------------------------------------------------------------------
+
+    async def ping(self) -> None: ...
+
+    async def close(self) -> None: ...
