@@ -1,7 +1,8 @@
 """The broker: every operation the runtime performs on the task store, in asynq's words.
 
-Components (client, processor, heartbeat, recoverer, forwarder, janitor, aggregator,
-scheduler) hold a :class:`Broker` and never talk to Redis themselves. The Redis
+Components (client, processor, heartbeat, recoverer, forwarder, janitor, aggregator)
+hold a :class:`Broker` and never talk to Redis themselves. The scheduler's own records
+(entries, history, fire locks) live in a store of their own beside it. The Redis
 implementation lives in :mod:`asyncq.redis.broker`; tests of fault handling wrap it.
 
 Times are read from the broker's clock. Scores and message times are whole Unix seconds,
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from asyncq.clock import Clock
-from asyncq.proto import SchedulerEnqueueEvent, SchedulerEntry, ServerInfo, TaskMessage, WorkerInfo
+from asyncq.proto import ServerInfo, TaskMessage, WorkerInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,25 +131,6 @@ class Broker(Protocol):
     def listen(self, channels: Sequence[str]) -> AsyncIterator[tuple[str, str]]:
         """Yield (channel, message) pairs; raise BrokerUnavailableError when the link drops."""
         ...
-
-    # --- scheduler ---------------------------------------------------------------------
-
-    async def write_scheduler_entries(
-        self, scheduler_id: str, entries: Sequence[SchedulerEntry], ttl: int
-    ) -> None: ...
-
-    async def clear_scheduler_entries(self, scheduler_id: str) -> None: ...
-
-    async def record_scheduler_enqueue_event(
-        self, entry_id: str, event: SchedulerEnqueueEvent
-    ) -> None: ...
-
-    async def clear_scheduler_history(self, entry_id: str) -> None: ...
-
-    async def acquire_lock(self, name: str, owner: str, ttl: float) -> bool:
-        """Take or renew the lock ``name`` for ``owner``; False when another owner holds it."""
-
-    async def release_lock(self, name: str, owner: str) -> None: ...
 
     # --- connection --------------------------------------------------------------------
 
