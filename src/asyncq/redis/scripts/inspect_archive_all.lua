@@ -1,0 +1,57 @@
+-- Move every task of a container (pending, scheduled, retry or one group) into the
+-- archive, then trim the archive by age and size.
+--
+-- IDs whose task hash has vanished are dropped. Trimmed entries lose their task hash as
+-- well, and the archive keeps exactly ARGV[4] entries at most.
+--
+-- KEYS[1]  the source            list asynq:{Q}:pending, or zset scheduled | retry | g:<G>
+-- KEYS[2]  asynq:{Q}:archived    zset, score = archive time
+-- KEYS[3]  asynq:{Q}:groups      set of group names
+-- ARGV[1]  "list" or "zset": the type of KEYS[1]
+-- ARGV[2]  now in Unix seconds
+-- ARGV[3]  cutoff in Unix seconds: older archive entries are deleted
+-- ARGV[4]  the archive's maximum size (10000)
+-- ARGV[5]  task key prefix       asynq:{Q}:t:
+-- ARGV[6]  group name when KEYS[1] is a group, "" otherwise
+--
+-- Returns the number of tasks archived.
+local kind = ARGV[1]
+local now = ARGV[2]
+local cutoff = ARGV[3]
+local max_size = tonumber(ARGV[4])
+local task_prefix = ARGV[5]
+local group = ARGV[6]
+
+local ids
+if kind == "list" then
+    ids = redis.call("LRANGE", KEYS[1], 0, -1)
+else
+    ids = redis.call("ZRANGE", KEYS[1], 0, -1)
+end
+
+local archived = 0
+for _, id in ipairs(ids) do
+    local task_key = task_prefix .. id
+    if redis.call("EXISTS", task_key) == 1 then
+        redis.call("ZADD", KEYS[2], now, id)
+        redis.call("HSET", task_key, "state", "archived")
+        archived = archived + 1
+    end
+end
+redis.call("DEL", KEYS[1])
+if group ~= "" then
+    redis.call("SREM", KEYS[3], group)
+end
+
+local function drop(trimmed)
+    for _, id in ipairs(trimmed) do
+        redis.call("DEL", task_prefix .. id)
+        redis.call("ZREM", KEYS[2], id)
+    end
+end
+drop(redis.call("ZRANGE", KEYS[2], "-inf", cutoff, "BYSCORE"))
+local excess = redis.call("ZCARD", KEYS[2]) - max_size
+if excess > 0 then
+    drop(redis.call("ZRANGE", KEYS[2], 0, excess - 1))
+end
+return archived

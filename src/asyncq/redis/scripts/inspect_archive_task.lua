@@ -1,0 +1,73 @@
+-- Move one task into the archive, then trim the archive by age and size.
+--
+-- Every precondition is checked before the first write. Trimmed entries lose their task
+-- hash as well, and the archive keeps exactly ARGV[4] entries at most.
+--
+-- KEYS[1]  asynq:{Q}:t:<ID>    task hash
+-- KEYS[2]  asynq:{Q}:archived  zset, score = archive time
+-- KEYS[3]  asynq:{Q}:groups    set of group names
+-- KEYS[4]  asynq:{Q}:pending   list
+-- ARGV[1]  task ID
+-- ARGV[2]  now in Unix seconds
+-- ARGV[3]  cutoff in Unix seconds: older archive entries are deleted
+-- ARGV[4]  the archive's maximum size (10000)
+-- ARGV[5]  queue key prefix    asynq:{Q}:
+-- ARGV[6]  group key prefix    asynq:{Q}:g:
+-- ARGV[7]  task key prefix     asynq:{Q}:t:
+--
+-- Returns 1 when archived, 0 when the task does not exist, -1 when it is already archived,
+-- -2 when it is active, -3 when the task hash names a container that does not hold it.
+local task_id = ARGV[1]
+local now = ARGV[2]
+local cutoff = ARGV[3]
+local max_size = tonumber(ARGV[4])
+local queue_prefix = ARGV[5]
+local group_prefix = ARGV[6]
+local task_prefix = ARGV[7]
+
+local fields = redis.call("HMGET", KEYS[1], "state", "group")
+local state, group = fields[1], fields[2]
+if not state then
+    return 0
+end
+if state == "archived" then
+    return -1
+end
+if state == "active" then
+    return -2
+end
+
+local container = queue_prefix .. state
+if state == "aggregating" then
+    container = group_prefix .. (group or "")
+end
+if state == "pending" then
+    if not redis.call("LPOS", KEYS[4], task_id) then
+        return -3
+    end
+    redis.call("LREM", KEYS[4], 1, task_id)
+else
+    if not redis.call("ZSCORE", container, task_id) then
+        return -3
+    end
+    redis.call("ZREM", container, task_id)
+    if state == "aggregating" and redis.call("ZCARD", container) == 0 then
+        redis.call("SREM", KEYS[3], group)
+    end
+end
+
+redis.call("ZADD", KEYS[2], now, task_id)
+redis.call("HSET", KEYS[1], "state", "archived")
+
+local function drop(ids)
+    for _, id in ipairs(ids) do
+        redis.call("DEL", task_prefix .. id)
+        redis.call("ZREM", KEYS[2], id)
+    end
+end
+drop(redis.call("ZRANGE", KEYS[2], "-inf", cutoff, "BYSCORE"))
+local excess = redis.call("ZCARD", KEYS[2]) - max_size
+if excess > 0 then
+    drop(redis.call("ZRANGE", KEYS[2], 0, excess - 1))
+end
+return 1

@@ -1,0 +1,37 @@
+-- Delete every task of a container that holds no running task, releasing the uniqueness
+-- locks those tasks hold.
+--
+-- KEYS[1]  the container        list asynq:{Q}:pending, or zset scheduled | retry |
+--                               archived | completed | g:<G>
+-- KEYS[2]  asynq:{Q}:groups     set of group names
+-- ARGV[1]  "list" or "zset": the type of KEYS[1]
+-- ARGV[2]  task key prefix      asynq:{Q}:t:
+-- ARGV[3]  group name when KEYS[1] is a group, "" otherwise
+--
+-- Returns the number of task records deleted.
+local kind = ARGV[1]
+local task_prefix = ARGV[2]
+local group = ARGV[3]
+
+local ids
+if kind == "list" then
+    ids = redis.call("LRANGE", KEYS[1], 0, -1)
+else
+    ids = redis.call("ZRANGE", KEYS[1], 0, -1)
+end
+
+local deleted = 0
+for _, id in ipairs(ids) do
+    local task_key = task_prefix .. id
+    local unique_key = redis.call("HGET", task_key, "unique_key")
+    if unique_key and unique_key ~= "" and redis.call("GET", unique_key) == id then
+        redis.call("DEL", unique_key)
+    end
+    deleted = deleted + redis.call("DEL", task_key)
+end
+
+redis.call("DEL", KEYS[1])
+if group ~= "" then
+    redis.call("SREM", KEYS[2], group)
+end
+return deleted

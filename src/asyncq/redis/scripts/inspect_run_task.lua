@@ -1,0 +1,47 @@
+-- Move one task to the back of the pending list so it runs as soon as its turn comes.
+--
+-- Every precondition is checked before the first write. Unlike asynq, pending_since is set,
+-- so queue latency counts the task's wait from now.
+--
+-- KEYS[1]  asynq:{Q}:t:<ID>   task hash
+-- KEYS[2]  asynq:{Q}:pending  list
+-- KEYS[3]  asynq:{Q}:groups   set of group names
+-- ARGV[1]  task ID
+-- ARGV[2]  queue key prefix   asynq:{Q}:
+-- ARGV[3]  group key prefix   asynq:{Q}:g:
+-- ARGV[4]  now in Unix nanoseconds (the new pending_since)
+--
+-- Returns 1 when moved, 0 when the task does not exist, -1 when it is active, -2 when it is
+-- already pending, -3 when the task hash names a container that does not hold it.
+local task_id = ARGV[1]
+local queue_prefix = ARGV[2]
+local group_prefix = ARGV[3]
+local now_ns = ARGV[4]
+
+local fields = redis.call("HMGET", KEYS[1], "state", "group")
+local state, group = fields[1], fields[2]
+if not state then
+    return 0
+end
+if state == "active" then
+    return -1
+end
+if state == "pending" then
+    return -2
+end
+
+local container = queue_prefix .. state
+if state == "aggregating" then
+    container = group_prefix .. (group or "")
+end
+if not redis.call("ZSCORE", container, task_id) then
+    return -3
+end
+
+redis.call("ZREM", container, task_id)
+if state == "aggregating" and redis.call("ZCARD", container) == 0 then
+    redis.call("SREM", KEYS[3], group)
+end
+redis.call("LPUSH", KEYS[2], task_id)
+redis.call("HSET", KEYS[1], "state", "pending", "pending_since", now_ns)
+return 1
