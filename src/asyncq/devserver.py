@@ -12,6 +12,10 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import redis
 
 from asyncq.errors import ConfigError
 
@@ -109,3 +113,115 @@ class RedisProcess:
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
+
+
+class RedisClusterProcesses:
+    """A Redis Cluster of ``masters`` private nodes on loopback, slots split evenly."""
+
+    SLOTS = 16384
+
+    def __init__(self, masters: int = 3) -> None:
+        self.nodes = [
+            RedisProcess(extra_args=["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"])
+            for _ in range(masters)
+        ]
+
+    @property
+    def startup_nodes(self) -> list[tuple[str, int]]:
+        return [("127.0.0.1", node.port) for node in self.nodes]
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.nodes[0].port}"
+
+    def start(self, timeout: float = 30.0) -> RedisClusterProcesses:
+        import redis
+
+        for node in self.nodes:
+            node.start()
+        clients = [redis.Redis(port=node.port) for node in self.nodes]
+        self._assign_slots(clients)
+        for client in clients[1:]:
+            client.execute_command(  # type: ignore[no-untyped-call]
+                "CLUSTER MEET", "127.0.0.1", self.nodes[0].port
+            )
+        self._wait_until_ok(clients, timeout)
+        for client in clients:
+            client.close()
+        return self
+
+    def _assign_slots(self, clients: list[redis.Redis]) -> None:
+        share = self.SLOTS // len(clients)
+        for index, client in enumerate(clients):
+            first = index * share
+            last = self.SLOTS - 1 if index == len(clients) - 1 else first + share - 1
+            client.execute_command(  # type: ignore[no-untyped-call]
+                "CLUSTER ADDSLOTS", *range(first, last + 1)
+            )
+
+    @staticmethod
+    def _wait_until_ok(clients: list[redis.Redis], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            infos = [client.execute_command("CLUSTER INFO") for client in clients]  # type: ignore[no-untyped-call]
+            if all(_cluster_state_ok(info) for info in infos):
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError("The private Redis Cluster did not reach cluster_state:ok.")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+
+def _cluster_state_ok(info: object) -> bool:
+    if isinstance(info, dict):
+        return info.get("cluster_state") in ("ok", b"ok")
+    text = info.decode() if isinstance(info, bytes) else str(info)
+    return "cluster_state:ok" in text
+
+
+class RedisSentinelProcesses:
+    """A master, one replica and three sentinels on loopback, monitoring ``master_name``."""
+
+    def __init__(self, master_name: str = "asyncq-master", sentinels: int = 3) -> None:
+        self.master_name = master_name
+        self.master = RedisProcess()
+        self.replica = RedisProcess(extra_args=["--replicaof", "127.0.0.1", str(self.master.port)])
+        self.sentinels = [RedisProcess() for _ in range(sentinels)]
+
+    @property
+    def sentinel_addresses(self) -> list[tuple[str, int]]:
+        return [("127.0.0.1", sentinel.port) for sentinel in self.sentinels]
+
+    def start(self) -> RedisSentinelProcesses:
+        self.master.start()
+        self.replica.start()
+        for sentinel in self.sentinels:
+            self._start_sentinel(sentinel)
+        return self
+
+    def _start_sentinel(self, sentinel: RedisProcess) -> None:
+        sentinel.data_dir.mkdir(parents=True, exist_ok=True)
+        config = sentinel.data_dir / "sentinel.conf"
+        config.write_text(
+            f"port {sentinel.port}\n"
+            "bind 127.0.0.1\n"
+            f"sentinel monitor {self.master_name} 127.0.0.1 {self.master.port} 2\n"
+            f"sentinel down-after-milliseconds {self.master_name} 1000\n"
+            f"sentinel failover-timeout {self.master_name} 3000\n"
+        )
+        sentinel.extra_args = ["--sentinel"]
+        sentinel.command = lambda: [  # type: ignore[method-assign]
+            find_redis_server(),
+            str(config),
+            "--sentinel",
+            "--logfile",
+            str(sentinel.data_dir / "redis.log"),
+        ]
+        sentinel.start()
+
+    def stop(self) -> None:
+        for process in [*self.sentinels, self.replica, self.master]:
+            process.stop()
