@@ -1,0 +1,323 @@
+"""Server: leases tasks from the served queues and runs them with a handler.
+
+One :class:`ServerConfig` says everything a server does; :class:`Server` wires the
+components of :mod:`asyncq.worker` around a broker and runs them::
+
+    mux = ServeMux()
+
+    @mux.handle("email:")
+    async def send_email(task: ActiveTask) -> None: ...
+
+    Server.from_url("redis://127.0.0.1:6379/0", concurrency=8).run(mux)
+
+Lease duration comes from the broker, because every server sharing a queue must agree
+on it (the recoverer of any server reclaims a task whose lease is older than that).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from asyncq.broker import Broker
+from asyncq.errors import AsyncqError, ConfigError, ServerClosedError
+from asyncq.mux import Handler
+from asyncq.worker.forwarder import Forwarder, ForwarderParams
+from asyncq.worker.healthcheck import HealthCheck, HealthCheckFunc, HealthCheckParams
+from asyncq.worker.heartbeat import Heartbeat, HeartbeatParams, ServerIdentity
+from asyncq.worker.janitor import Janitor, JanitorParams
+from asyncq.worker.outcomes import (
+    ErrorHandler,
+    IsFailureFunc,
+    OutcomeParams,
+    Outcomes,
+    RetryDelayFunc,
+)
+from asyncq.worker.policy import default_retry_delay
+from asyncq.worker.processor import Processor, ProcessorParams
+from asyncq.worker.queues import QueueSelector
+from asyncq.worker.recoverer import Recoverer, RecovererParams
+from asyncq.worker.subscriber import Subscriber, SubscriberParams
+from asyncq.worker.syncer import Syncer, SyncerParams
+
+logger = logging.getLogger("asyncq.server")
+
+
+def _always_failure(error: BaseException) -> bool:
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """How a server runs. Every field has a working default; ``None`` means "derive it".
+
+    redis_url: the Redis to serve from when the server builds its own broker
+        (default ``redis://127.0.0.1:6379/0``); ignored when a broker is passed in.
+    concurrency: most tasks run at once, and the size of the plain-handler thread pool;
+        ``None`` means the number of CPUs.
+    queues: queue name → weight; ``None`` means ``{"default": 1}``. Weights are relative:
+        {"critical": 6, "default": 3, "low": 1} starts about 60/30/10 percent of tasks.
+    strict_priority: drain higher-weight queues completely before trying lower ones
+        (default False: weighted random choice per attempt).
+    shutdown_timeout: seconds running tasks get to finish at shutdown before they are put
+        back at the front of their queue without counting a retry (default 8).
+    task_check_interval: seconds an idle worker waits before polling the queues again
+        when no wake-up signal came (default 1; asyncq producers wake workers at once,
+        Go producers do not, so this bounds their pickup delay). Jittered by ±50%.
+    delayed_task_check_interval: seconds between moves of due scheduled and retry tasks
+        to pending (default 1). Go uses 5 s; 1 s keeps a retry or a scheduled task at most
+        about a second late for the cost of one cheap script call per queue per second.
+    janitor_interval: seconds between deletions of expired completed tasks (default 8).
+    janitor_batch_size: completed tasks deleted per script call (default 100).
+    heartbeat_interval: seconds between server-state writes and lease extensions
+        (default 5); the server records live for twice this long.
+    recoverer_interval: seconds between recoveries of lease-expired tasks (default 60).
+    recoverer_cutoff: seconds a lease must be overdue before its task is recovered, an
+        allowance for clock skew; ``None`` means the broker's lease duration (30 s).
+    syncer_interval: seconds between retries of completion writes that failed (default 5).
+    retry_delay_func: ``(retried, error, task) -> seconds | timedelta`` before a failed
+        task runs again; default asynq's ``n**4 + 15 + randint(0, 29) * (n + 1)``.
+    is_failure: ``error -> bool``; False retries without counting a retry or a failure
+        (default: every error is a failure).
+    error_handler: ``(task, error) -> None`` (plain or async), called for every failed
+        attempt before its outcome is written; ``None`` means no hook.
+    health_check_func: ``(error | None) -> None`` (plain or async), called every
+        ``health_check_interval`` seconds (default 15) with the result of a PING;
+        ``None`` disables the health check.
+    task_log_level: level of the one line logged when a task starts and when it ends
+        (default DEBUG, so the hot path stays quiet; set logging.INFO to see every task).
+    """
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    concurrency: int | None = None
+    queues: Mapping[str, int] | None = None
+    strict_priority: bool = False
+    shutdown_timeout: float = 8.0
+    task_check_interval: float = 1.0
+    delayed_task_check_interval: float = 1.0
+    janitor_interval: float = 8.0
+    janitor_batch_size: int = 100
+    heartbeat_interval: float = 5.0
+    recoverer_interval: float = 60.0
+    recoverer_cutoff: float | None = None
+    syncer_interval: float = 5.0
+    retry_delay_func: RetryDelayFunc = default_retry_delay
+    is_failure: IsFailureFunc = _always_failure
+    error_handler: ErrorHandler | None = None
+    health_check_func: HealthCheckFunc | None = None
+    health_check_interval: float = 15.0
+    task_log_level: int = logging.DEBUG
+    weights: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        concurrency = self.concurrency if self.concurrency is not None else os.cpu_count() or 1
+        if concurrency < 1:
+            raise ConfigError(f"concurrency must be at least 1, got {concurrency}.")
+        object.__setattr__(self, "concurrency", concurrency)
+        object.__setattr__(self, "weights", dict(self.queues or {"default": 1}))
+        for name in _INTERVALS:
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be a positive number of seconds.")
+
+    @classmethod
+    def from_url(cls, url: str, **fields: Any) -> ServerConfig:
+        """A config serving from the Redis at ``url``, with any other fields given."""
+        return cls(redis_url=url, **fields)
+
+    @property
+    def workers(self) -> int:
+        """The resolved concurrency."""
+        return self.concurrency or 1
+
+
+_INTERVALS = (
+    "shutdown_timeout",
+    "task_check_interval",
+    "delayed_task_check_interval",
+    "janitor_interval",
+    "heartbeat_interval",
+    "recoverer_interval",
+    "syncer_interval",
+    "health_check_interval",
+)
+
+
+class _Component(Protocol):
+    def start(self) -> None: ...
+
+    async def shutdown(self) -> None: ...
+
+
+class Server:
+    """Runs handlers for the tasks of the configured queues until shut down."""
+
+    def __init__(self, config: ServerConfig | None = None, broker: Broker | None = None) -> None:
+        self.config = config or ServerConfig()
+        self.queues = QueueSelector(self.config.weights, self.config.strict_priority)
+        self.server_id = str(uuid.uuid4())
+        self.host = socket.gethostname() or "unknown-host"
+        self.pid = os.getpid()
+        self.status = "new"
+        self._broker = broker
+        self._owns_broker = broker is None
+        self._processor: Processor | None = None
+        self._components: list[_Component] = []
+
+    @classmethod
+    def from_url(cls, url: str, **fields: Any) -> Server:
+        """A server for the Redis at ``url``; ``fields`` are :class:`ServerConfig` fields."""
+        return cls(ServerConfig.from_url(url, **fields))
+
+    @property
+    def broker(self) -> Broker:
+        if self._broker is None:
+            from asyncq.redis.broker import RedisBroker
+
+            self._broker = RedisBroker.from_url(self.config.redis_url)
+        return self._broker
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    async def start(self, handler: Handler) -> None:
+        """Start every component; return once they run. Raises when started before."""
+        self._check_startable()
+        config = self.config
+        logger.info(
+            "Starting server id=%s queues=%s strict_priority=%s concurrency=%d.",
+            self.server_id, self.queues.weights, config.strict_priority, config.workers,
+        )  # fmt: skip
+        await self.broker.ping()
+
+        self._components = self._build(handler)
+        self.status = "active"
+        for component in reversed(self._components):
+            component.start()
+        logger.info("Server started id=%s.", self.server_id)
+
+    def stop(self) -> None:
+        """Stop leasing new tasks; running tasks finish. ``shutdown`` still has to follow."""
+        if self._processor is not None and self.status == "active":
+            logger.info("Stopping task leasing for server id=%s.", self.server_id)
+            self._processor.stop()
+            self.status = "stopped"
+
+    async def shutdown(self) -> None:
+        """Stop leasing, wait for running tasks (up to the timeout), requeue the rest."""
+        if self.status in ("new", "closed"):
+            self.status = "closed"
+            return
+        logger.info("Shutting down server id=%s.", self.server_id)
+        self.status = "closed"
+        for component in self._components:
+            await component.shutdown()
+        if self._owns_broker and self._broker is not None:
+            await self._broker.close()
+        logger.info("Server shut down id=%s.", self.server_id)
+
+    def run(self, handler: Handler) -> None:
+        """Start, then block until SIGTERM or SIGINT and shut down gracefully.
+
+        SIGTSTP stops leasing new tasks, as in asynq.
+        """
+        asyncio.run(self._run(handler))
+
+    async def _run(self, handler: Handler) -> None:
+        await self.start(handler)
+        loop = asyncio.get_running_loop()
+        done = asyncio.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, done.set)
+        loop.add_signal_handler(signal.SIGTSTP, self.stop)
+        try:
+            await done.wait()
+        finally:
+            for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGTSTP):
+                loop.remove_signal_handler(signum)
+            await self.shutdown()
+
+    def _check_startable(self) -> None:
+        if self.status == "closed":
+            raise ServerClosedError(
+                f"Server id={self.server_id} was shut down; create a new Server to run again."
+            )
+        if self.status != "new":
+            raise AsyncqError(
+                f"Server id={self.server_id} is already running; call start() only once."
+            )
+
+    # --- wiring ------------------------------------------------------------------------
+
+    def _build(self, handler: Handler) -> list[_Component]:
+        """The components in asynq's stop order; they start in the reverse order."""
+        config = self.config
+        broker = self.broker
+        names = self.queues.names
+        syncer = Syncer(SyncerParams(broker.clock, config.syncer_interval))
+        outcomes = Outcomes(
+            OutcomeParams(
+                broker, syncer, config.retry_delay_func, config.is_failure,
+                config.error_handler, config.task_log_level,
+            )
+        )  # fmt: skip
+        processor = self._processor = Processor(
+            ProcessorParams(
+                broker, handler, outcomes, self.queues, config.workers,
+                config.task_check_interval, config.shutdown_timeout, config.task_log_level,
+            )
+        )  # fmt: skip
+        interval = config.delayed_task_check_interval
+        components: list[_Component] = [
+            Forwarder(ForwarderParams(broker, names, interval, processor.wake)),
+            processor,
+            Recoverer(self._recoverer_params(outcomes)),
+            syncer,
+            Subscriber(SubscriberParams(broker, processor.cancel, processor.wake)),
+            Janitor(
+                JanitorParams(broker, names, config.janitor_interval, config.janitor_batch_size)
+            ),
+        ]
+        if config.health_check_func is not None:
+            components.append(
+                HealthCheck(
+                    HealthCheckParams(
+                        broker, config.health_check_func, config.health_check_interval
+                    )
+                )
+            )
+        components.append(Heartbeat(self._heartbeat_params(processor)))
+        return components
+
+    def _recoverer_params(self, outcomes: Outcomes) -> RecovererParams:
+        cutoff = self.config.recoverer_cutoff
+        return RecovererParams(
+            self.broker,
+            outcomes,
+            self.queues.names,
+            self.config.recoverer_interval,
+            self.broker.lease_duration if cutoff is None else cutoff,
+        )
+
+    def _heartbeat_params(self, processor: Processor) -> HeartbeatParams:
+        identity = ServerIdentity(
+            self.host,
+            self.pid,
+            self.server_id,
+            self.config.workers,
+            dict(self.config.weights),
+            self.config.strict_priority,
+        )
+        return HeartbeatParams(
+            self.broker,
+            identity,
+            processor.running,
+            lambda: self.status,
+            processor.lose_lease,
+            self.config.heartbeat_interval,
+        )

@@ -1,0 +1,7 @@
+"""The long-running components of a server: one module per component.
+
+The processor leases and runs tasks; the heartbeat publishes what runs and keeps leases
+alive; the recoverer, forwarder and janitor move tasks between states on a timer; the
+subscriber turns pub/sub messages into cancellations and wake-ups; the syncer retries
+completion writes that failed; the health check reports whether Redis answers.
+"""

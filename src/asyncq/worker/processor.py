@@ -1,0 +1,270 @@
+"""The processor: leases tasks into free worker slots and runs their handlers.
+
+It never leases more tasks than it has free slots, tries the queues in the order the
+selector gives for each attempt, and waits for a wake-up (or the fallback poll) when all
+queues are empty. Each task runs under its attempt deadline; an async handler is
+cancelled when it passes it, a plain handler runs in a daemon thread that keeps its slot
+until it returns. How each attempt ends is written by :class:`Outcomes`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from asyncq.broker import Broker, Dequeued
+from asyncq.context import ActiveTask, ResultWriter, bind
+from asyncq.errors import BrokerError
+from asyncq.mux import Handler, Route, SyncHandler, route_of, thread_runner
+from asyncq.worker.component import Backoff, ThrottledLog
+from asyncq.worker.execution import Execution
+from asyncq.worker.failures import (
+    DeadlineExceeded,
+    LeaseExpired,
+    ShutdownAbort,
+    TaskCanceled,
+)
+from asyncq.worker.outcomes import Outcomes
+from asyncq.worker.policy import attempt_deadline
+from asyncq.worker.queues import QueueSelector
+from asyncq.worker.threads import DaemonThreadPool
+
+logger = logging.getLogger("asyncq.processor")
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorParams:
+    broker: Broker
+    handler: Handler
+    outcomes: Outcomes
+    queues: QueueSelector
+    concurrency: int
+    task_check_interval: float
+    shutdown_timeout: float
+    task_log_level: int = logging.DEBUG
+
+
+class Processor:
+    """Runs up to ``concurrency`` tasks at a time until shut down."""
+
+    name = "processor"
+
+    def __init__(self, params: ProcessorParams) -> None:
+        self._params = params
+        self._broker = params.broker
+        self._clock = params.broker.clock
+        self._outcomes = params.outcomes
+        self._level = params.task_log_level
+        self.running: dict[str, Execution] = {}
+        self._free = params.concurrency
+        self._slot_freed = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._fetching = True
+        self._threads = DaemonThreadPool(params.concurrency)
+        self._routes: dict[str, Route] = {}
+        self._workers: set[asyncio.Task[None]] = set()
+        self._errors = ThrottledLog(logger)
+        self._backoff = Backoff()
+        self._fetcher: asyncio.Task[None] | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._fetcher = asyncio.create_task(self._fetch_loop(), name="asyncq-processor")
+
+    def stop(self) -> None:
+        """Stop leasing new tasks; running ones go on."""
+        self._fetching = False
+        self._wake.set()
+        self._slot_freed.set()
+
+    async def shutdown(self) -> None:
+        """Stop leasing, let running tasks finish within the timeout, requeue the rest."""
+        self.stop()
+        if self._fetcher is not None:
+            await self._fetcher
+        if self._workers:
+            await asyncio.wait(set(self._workers), timeout=self._params.shutdown_timeout)
+        for ex in list(self.running.values()):
+            ex.interrupt(ShutdownAbort())
+        if self._workers:
+            await asyncio.wait(set(self._workers))
+        self._threads.shutdown()
+
+    # --- signals from other components -------------------------------------------------
+
+    def wake(self) -> None:
+        """Try to lease at once: a producer announced new work."""
+        self._wake.set()
+
+    def cancel(self, task_id: str) -> bool:
+        """Cancel the running task ``task_id``; False when it does not run here."""
+        ex = self.running.get(task_id)
+        return ex is not None and ex.interrupt(TaskCanceled())
+
+    def lose_lease(self, ex: Execution) -> None:
+        """Stop a task whose lease ran out: another worker may already run it."""
+        if ex.interrupt(LeaseExpired()):
+            logger.warning(
+                "Stopped task id=%s type=%s because its lease expired.", ex.msg.id, ex.msg.type
+            )
+
+    # --- leasing -----------------------------------------------------------------------
+
+    async def _fetch_loop(self) -> None:
+        thread_runner.set(self._run_plain)
+        while self._fetching:
+            if self._free <= 0:
+                self._slot_freed.clear()
+                await self._slot_freed.wait()
+                continue
+            self._wake.clear()
+            leased = await self._lease_guarded(self._free)
+            if leased is None:
+                await self._idle(self._backoff.next_delay())
+            elif leased:
+                self._backoff.reset()
+                for item in leased:
+                    self._spawn(item)
+            else:
+                self._backoff.reset()
+                interval = self._params.task_check_interval
+                await self._idle(interval * (0.5 + random.random()))
+
+    async def _lease_guarded(self, slots: int) -> list[Dequeued] | None:
+        """Leased tasks, or None after a Redis error (logged at most once per 3 s)."""
+        try:
+            return await self._lease(slots)
+        except BrokerError as exc:
+            self._errors.error("Could not lease tasks from Redis: %s", exc)
+            return None
+
+    async def _lease(self, slots: int) -> list[Dequeued]:
+        plan = self._params.queues.split(slots)
+        if len(plan) == 1:
+            order, count = plan[0]
+            return await self._broker.dequeue(order, count)
+        results = await asyncio.gather(
+            *(self._broker.dequeue(order, count) for order, count in plan),
+            return_exceptions=True,
+        )
+        return _merge(results)
+
+    async def _idle(self, seconds: float) -> None:
+        """Wait at most ``seconds`` for a wake-up (a producer's signal, or stop)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
+
+    # --- running -----------------------------------------------------------------------
+
+    def _spawn(self, leased: Dequeued) -> None:
+        msg = leased.message
+        now = self._clock.now()
+        task = ActiveTask.from_message(msg, ResultWriter(self._broker, msg.queue, msg.id))
+        ex = Execution(msg, task, now, attempt_deadline(msg, now), leased.lease_expires_at)
+        self._free -= 1
+        self.running[msg.id] = ex
+        runner = asyncio.create_task(self._work(ex))
+        ex.runner = runner
+        self._workers.add(runner)
+        runner.add_done_callback(self._workers.discard)
+
+    async def _work(self, ex: Execution) -> None:
+        bind(ex.task)
+        logger.log(self._level, "Started task id=%s type=%s.", ex.msg.id, ex.msg.type)
+        try:
+            error = await self._invoke(ex)
+            if isinstance(error, ShutdownAbort):
+                await self._outcomes.requeue(ex)
+            elif error is None:
+                await self._outcomes.succeed(ex)
+            else:
+                await self._outcomes.fail(ex, error)
+        finally:
+            ex.task.result_writer.close()
+            del self.running[ex.msg.id]
+            self._release(ex)
+
+    async def _invoke(self, ex: Execution) -> BaseException | None:
+        """Run the handler under the attempt deadline; return what ended it badly, or None."""
+        loop = asyncio.get_running_loop()
+        remaining = ex.deadline - self._clock.now()
+        if remaining <= 0:
+            ex.in_handler = False
+            return DeadlineExceeded()
+        scope = asyncio.timeout_at(loop.time() + remaining)
+        try:
+            async with scope:
+                await self._call_handler(ex.task)
+        except asyncio.CancelledError:
+            if ex.abort is None:
+                raise
+            asyncio.current_task().uncancel()  # type: ignore[union-attr]
+            return ex.abort
+        except TimeoutError as exc:
+            return DeadlineExceeded() if scope.expired() else exc
+        except Exception as exc:
+            return exc
+        finally:
+            ex.in_handler = False
+        return None
+
+    async def _call_handler(self, task: ActiveTask) -> None:
+        route = self._route(task.type)
+        if route.is_async:
+            await route.handler(task)  # type: ignore[misc]
+        else:
+            await self._run_plain(route.handler, task)  # type: ignore[arg-type]
+
+    def _route(self, task_type: str) -> Route:
+        found = self._routes.get(task_type)
+        if found is None:
+            found = self._routes[task_type] = route_of(self._params.handler, task_type)
+        return found
+
+    async def _run_plain(self, handler: SyncHandler, task: ActiveTask) -> None:
+        """Run a plain handler in the pool; if abandoned, its thread keeps the slot."""
+        future = self._threads.submit(handler, task)
+        try:
+            await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            ex = self.running.get(task.id)
+            if ex is not None and not future.done():
+                ex.thread = future
+                logger.warning(
+                    "Plain handler of task id=%s type=%s is still running after the task "
+                    "ended (%s); its thread keeps a worker slot until it returns.",
+                    task.id, task.type, ex.abort or "deadline exceeded",
+                )  # fmt: skip
+            raise
+
+    def _release(self, ex: Execution) -> None:
+        thread = ex.thread
+        if thread is None or thread.done():
+            self._free_slot()
+            return
+        loop = asyncio.get_running_loop()
+        thread.add_done_callback(lambda _: loop.call_soon_threadsafe(self._free_slot))
+
+    def _free_slot(self) -> None:
+        self._free += 1
+        self._slot_freed.set()
+
+
+def _merge(results: Sequence[list[Dequeued] | BaseException]) -> list[Dequeued]:
+    """The leases of a split dequeue; an error is raised only when nothing was leased."""
+    leased: list[Dequeued] = []
+    error: BaseException | None = None
+    for result in results:
+        if isinstance(result, BaseException):
+            error = error or result
+        else:
+            leased.extend(result)
+    if error is not None and not leased:
+        raise error
+    return leased
