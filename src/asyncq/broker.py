@@ -23,10 +23,27 @@ from asyncq.proto import ServerInfo, TaskMessage, WorkerInfo
 
 @dataclass(frozen=True, slots=True)
 class Dequeued:
-    """A task leased to this worker until ``lease_expires_at`` (Unix seconds)."""
+    """A task leased to this worker until ``lease_expires_at`` (Unix seconds).
+
+    A task whose stored message cannot be decoded is still leased and reported, so that it
+    is archived instead of blocking or crashing anything: then ``decode_error`` says why,
+    ``message`` carries only the task ID and queue, and ``raw`` holds the stored bytes. The
+    worker hands such a task to :meth:`Broker.archive_corrupt`, which keeps the raw bytes in
+    the archive for an operator to look at.
+    """
 
     message: TaskMessage
     lease_expires_at: float
+    raw: bytes = b""
+    decode_error: str | None = None
+
+    @property
+    def task_id(self) -> str:
+        return self.message.id
+
+    @property
+    def queue(self) -> str:
+        return self.message.queue
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +73,9 @@ class Broker(Protocol):
     ) -> None:
         """Store a task that becomes pending at ``process_at`` (Unix seconds)."""
 
-    async def add_to_group(self, msg: TaskMessage, group: str, unique_ttl: int | None = None) -> None:
+    async def add_to_group(
+        self, msg: TaskMessage, group: str, unique_ttl: int | None = None
+    ) -> None:
         """Store a task that waits in ``group`` for aggregation."""
 
     async def enqueue_batch(self, msgs: Sequence[TaskMessage]) -> BatchOutcome:
@@ -65,10 +84,18 @@ class Broker(Protocol):
     # --- worker side -------------------------------------------------------------------
 
     async def dequeue(self, queues: Sequence[str], limit: int) -> list[Dequeued]:
-        """Lease up to ``limit`` tasks, trying ``queues`` in order and skipping paused ones."""
+        """Lease up to ``limit`` tasks, trying ``queues`` in order and skipping paused ones.
+
+        Returns an empty list when no task is ready.
+        """
 
     async def done(self, msg: TaskMessage) -> None:
-        """Delete a succeeded task (retention 0, or revoked) and count it as processed."""
+        """Delete a succeeded task (retention 0, or revoked) and count it as processed.
+
+        This and the other methods that finish an active task (mark_as_complete, requeue,
+        retry, archive) raise TaskNotActiveError, writing nothing, when the task is no longer
+        leased; retry and archive record the error, failure time and retry count themselves.
+        """
 
     async def mark_as_complete(self, msg: TaskMessage) -> None:
         """Keep a succeeded task as completed for its retention and count it as processed."""
@@ -76,13 +103,20 @@ class Broker(Protocol):
     async def requeue(self, msg: TaskMessage) -> None:
         """Put an unfinished task back at the front of its queue (shutdown), counting nothing."""
 
-    async def retry(
-        self, msg: TaskMessage, retry_at: float, error: str, is_failure: bool
-    ) -> None:
+    async def retry(self, msg: TaskMessage, retry_at: float, error: str, is_failure: bool) -> None:
         """Move a failed task to the retry set; ``is_failure`` counts it and its retry."""
 
     async def archive(self, msg: TaskMessage, error: str) -> None:
         """Move a task that will not run again to the archive, counted as failed."""
+
+    async def archive_corrupt(self, queue: str, task_id: str, reason: str) -> None:
+        """Archive a leased task whose message cannot be decoded, keeping its raw bytes.
+
+        ``reason`` is stored in the task hash's ``decode_error`` field; counted as failed.
+        """
+
+    async def done_many(self, msgs: Sequence[TaskMessage]) -> list[BaseException | None]:
+        """:meth:`done` for several tasks in one round trip; per task None or the error."""
 
     async def extend_leases(self, queue: str, task_ids: Sequence[str]) -> float:
         """Extend the leases of running tasks; return the new expiry (Unix seconds)."""
@@ -94,7 +128,11 @@ class Broker(Protocol):
         """Delete completed tasks whose retention has run out; return how many."""
 
     async def list_lease_expired(self, queues: Sequence[str], cutoff: float) -> list[TaskMessage]:
-        """Messages of active tasks whose lease ended before ``cutoff`` (Unix seconds)."""
+        """Messages of active tasks whose lease ended before ``cutoff`` (Unix seconds).
+
+        Lease entries whose task is gone are removed; a task whose message cannot be decoded
+        is archived on the spot (see :meth:`archive_corrupt`) and not returned.
+        """
 
     async def write_result(self, queue: str, task_id: str, data: bytes) -> int:
         """Store a handler's result on its task; return the number of bytes written."""

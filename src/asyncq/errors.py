@@ -6,7 +6,8 @@
     ├── ConfigError                 bad settings; the message names the setting and the fix
     ├── BrokerError                 Redis failed or answered in a way the protocol forbids
     │   ├── BrokerUnavailableError  Redis could not be reached
-    │   └── RedisVersionError       Redis is older than 6.2
+    │   ├── RedisVersionError       Redis is older than 6.2
+    │   └── TaskNotActiveError      a worker finished a task whose lease it no longer holds
     ├── EnqueueError                a task was refused by the client
     │   ├── DuplicateTaskError      a uniqueness lock is held ("task already exists")
     │   └── TaskIDConflictError     the task ID is taken ("task ID conflicts with another task")
@@ -44,6 +45,10 @@ class BrokerUnavailableError(BrokerError):
 
 class RedisVersionError(BrokerError):
     """Raised when the Redis server is older than the 6.2 that the protocol needs."""
+
+
+class TaskNotActiveError(BrokerError):
+    """Raised when a worker finishes a task that is no longer leased (nothing was written)."""
 
 
 class EnqueueError(AsyncqError):
