@@ -4,15 +4,15 @@
 -- IDs whose task hash has vanished are dropped. Trimmed entries lose their task hash as
 -- well, and the archive keeps exactly ARGV[4] entries at most.
 --
--- KEYS[1]  the source            list asynq:{Q}:pending, or zset scheduled | retry | g:<G>
--- KEYS[2]  asynq:{Q}:archived    zset, score = archive time
--- KEYS[3]  asynq:{Q}:groups      set of group names
--- ARGV[1]  "list" or "zset": the type of KEYS[1]
--- ARGV[2]  now in Unix seconds
--- ARGV[3]  cutoff in Unix seconds: older archive entries are deleted
--- ARGV[4]  the archive's maximum size (10000)
--- ARGV[5]  task key prefix       asynq:{Q}:t:
--- ARGV[6]  group name when KEYS[1] is a group, "" otherwise
+-- KEYS[1] source_key            list asynq:{Q}:pending, or zset scheduled | retry | g:<G>
+-- KEYS[2] archived_key          asynq:{Q}:archived    zset, score = archive time
+-- KEYS[3] groups_key            asynq:{Q}:groups      set of group names
+-- ARGV[1] source_kind           "list" or "zset": the type of KEYS[1]
+-- ARGV[2] now                   now in Unix seconds
+-- ARGV[3] cutoff                cutoff in Unix seconds: older archive entries are deleted
+-- ARGV[4] max_size              the archive's maximum size (10000)
+-- ARGV[5] task_key_prefix       task key prefix       asynq:{Q}:t:
+-- ARGV[6] group                 group name when KEYS[1] is a group, "" otherwise
 --
 -- Returns the number of tasks archived.
 local kind = ARGV[1]

@@ -3,17 +3,17 @@
 -- Every precondition is checked before the first write. Trimmed entries lose their task
 -- hash as well, and the archive keeps exactly ARGV[4] entries at most.
 --
--- KEYS[1]  asynq:{Q}:t:<ID>    task hash
--- KEYS[2]  asynq:{Q}:archived  zset, score = archive time
--- KEYS[3]  asynq:{Q}:groups    set of group names
--- KEYS[4]  asynq:{Q}:pending   list
--- ARGV[1]  task ID
--- ARGV[2]  now in Unix seconds
--- ARGV[3]  cutoff in Unix seconds: older archive entries are deleted
--- ARGV[4]  the archive's maximum size (10000)
--- ARGV[5]  queue key prefix    asynq:{Q}:
--- ARGV[6]  group key prefix    asynq:{Q}:g:
--- ARGV[7]  task key prefix     asynq:{Q}:t:
+-- KEYS[1] task_key              asynq:{Q}:t:<ID>    task hash
+-- KEYS[2] archived_key          asynq:{Q}:archived  zset, score = archive time
+-- KEYS[3] groups_key            asynq:{Q}:groups    set of group names
+-- KEYS[4] pending_key           asynq:{Q}:pending   list
+-- ARGV[1] task_id               task ID
+-- ARGV[2] now                   now in Unix seconds
+-- ARGV[3] cutoff                cutoff in Unix seconds: older archive entries are deleted
+-- ARGV[4] max_size              the archive's maximum size (10000)
+-- ARGV[5] queue_key_prefix      queue key prefix    asynq:{Q}:
+-- ARGV[6] group_key_prefix      group key prefix    asynq:{Q}:g:
+-- ARGV[7] task_key_prefix       task key prefix     asynq:{Q}:t:
 --
 -- Returns 1 when archived, 0 when the task does not exist, -1 when it is already archived,
 -- -2 when it is active, -3 when the task hash names a container that does not hold it.

@@ -1,10 +1,10 @@
 -- Delete one task that is not running, and release its uniqueness lock if it holds it.
 --
--- KEYS[1]  asynq:{Q}:t:<ID>  task hash
--- KEYS[2]  asynq:{Q}:groups  set of group names
--- ARGV[1]  task ID
--- ARGV[2]  queue key prefix  asynq:{Q}:
--- ARGV[3]  group key prefix  asynq:{Q}:g:
+-- KEYS[1] task_key              asynq:{Q}:t:<ID>  task hash
+-- KEYS[2] groups_key            asynq:{Q}:groups  set of group names
+-- ARGV[1] task_id               task ID
+-- ARGV[2] queue_key_prefix      queue key prefix  asynq:{Q}:
+-- ARGV[3] group_key_prefix      group key prefix  asynq:{Q}:g:
 --
 -- Returns 1 when deleted, 0 when the task does not exist, -1 when it is active.
 local task_id = ARGV[1]

@@ -1,8 +1,8 @@
 -- Read one task: its message, state, result and, when it waits in a sorted set, its score.
 --
--- KEYS[1]  asynq:{Q}:t:<ID>  task hash
--- ARGV[1]  task ID
--- ARGV[2]  queue key prefix  asynq:{Q}:
+-- KEYS[1] task_key              asynq:{Q}:t:<ID>  task hash
+-- ARGV[1] task_id               task ID
+-- ARGV[2] queue_key_prefix      queue key prefix  asynq:{Q}:
 --
 -- Returns 0 when the task does not exist, otherwise {msg, state, result, score}, where
 -- result is "" when none was written and score is "" unless the task is scheduled or

@@ -4,13 +4,13 @@
 -- are dequeued; sorted sets in ascending score. Only the page is read, never the whole
 -- container. IDs whose task hash has vanished are skipped.
 --
--- KEYS[1]  the container          list or zset
--- KEYS[2]  asynq:{Q}:lease        zset of lease expiries (read only when ARGV[5] == "1")
--- ARGV[1]  "list" or "zset"
--- ARGV[2]  first position of the page (0-based)
--- ARGV[3]  last position of the page (inclusive)
--- ARGV[4]  task key prefix        asynq:{Q}:t:
--- ARGV[5]  "1" to report lease expiries instead of container scores
+-- KEYS[1] container_key         the container          list or zset
+-- KEYS[2] lease_key             asynq:{Q}:lease  zset of lease expiries, read when ARGV[5] is "1"
+-- ARGV[1] container_kind        "list" or "zset"
+-- ARGV[2] start                 first position of the page (0-based)
+-- ARGV[3] stop                  last position of the page (inclusive)
+-- ARGV[4] task_key_prefix       task key prefix        asynq:{Q}:t:
+-- ARGV[5] with_lease            "1" to report lease expiries instead of container scores
 --
 -- Returns a flat array of {id, msg, result, score} per task, in page order; result and
 -- score are "" when absent.

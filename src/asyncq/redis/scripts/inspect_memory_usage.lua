@@ -5,17 +5,17 @@
 -- are sampled from their first ARGV[3] members. Hashes that vanished since the container
 -- was read are skipped, and empty samples count as zero, so the estimate never fails.
 --
--- KEYS[1]  asynq:{Q}:active     list
--- KEYS[2]  asynq:{Q}:pending    list
--- KEYS[3]  asynq:{Q}:scheduled  zset
--- KEYS[4]  asynq:{Q}:retry      zset
--- KEYS[5]  asynq:{Q}:archived   zset
--- KEYS[6]  asynq:{Q}:completed  zset
--- KEYS[7]  asynq:{Q}:groups     set of group names
--- ARGV[1]  task key prefix      asynq:{Q}:t:
--- ARGV[2]  task sample size per container (20)
--- ARGV[3]  number of groups sampled (5)
--- ARGV[4]  group key prefix     asynq:{Q}:g:
+-- KEYS[1] active_key            asynq:{Q}:active     list
+-- KEYS[2] pending_key           asynq:{Q}:pending    list
+-- KEYS[3] scheduled_key         asynq:{Q}:scheduled  zset
+-- KEYS[4] retry_key             asynq:{Q}:retry      zset
+-- KEYS[5] archived_key          asynq:{Q}:archived   zset
+-- KEYS[6] completed_key         asynq:{Q}:completed  zset
+-- KEYS[7] groups_key            asynq:{Q}:groups     set of group names
+-- ARGV[1] task_key_prefix       task key prefix      asynq:{Q}:t:
+-- ARGV[2] sample_size           task sample size per container (20)
+-- ARGV[3] group_sample_size     number of groups sampled (5)
+-- ARGV[4] group_key_prefix      group key prefix     asynq:{Q}:g:
 --
 -- Returns the estimate in bytes (integer).
 local task_prefix = ARGV[1]

@@ -1,19 +1,19 @@
 -- Read the counts and counters that describe one queue, in one atomic snapshot.
 --
--- KEYS[1]  asynq:{Q}:pending            list
--- KEYS[2]  asynq:{Q}:active             list
--- KEYS[3]  asynq:{Q}:scheduled          zset
--- KEYS[4]  asynq:{Q}:retry              zset
--- KEYS[5]  asynq:{Q}:archived           zset
--- KEYS[6]  asynq:{Q}:completed          zset
--- KEYS[7]  asynq:{Q}:processed:<today>  string counter
--- KEYS[8]  asynq:{Q}:failed:<today>     string counter
--- KEYS[9]  asynq:{Q}:processed          string counter (total)
--- KEYS[10] asynq:{Q}:failed             string counter (total)
--- KEYS[11] asynq:{Q}:paused             string, present while the queue is paused
--- KEYS[12] asynq:{Q}:groups             set of group names
--- ARGV[1]  group key prefix             asynq:{Q}:g:
--- ARGV[2]  task key prefix              asynq:{Q}:t:
+-- KEYS[1] pending_key           asynq:{Q}:pending            list
+-- KEYS[2] active_key            asynq:{Q}:active             list
+-- KEYS[3] scheduled_key         asynq:{Q}:scheduled          zset
+-- KEYS[4] retry_key             asynq:{Q}:retry              zset
+-- KEYS[5] archived_key          asynq:{Q}:archived           zset
+-- KEYS[6] completed_key         asynq:{Q}:completed          zset
+-- KEYS[7] processed_today_key   asynq:{Q}:processed:<today>  string counter
+-- KEYS[8] failed_today_key      asynq:{Q}:failed:<today>     string counter
+-- KEYS[9] processed_total_key   asynq:{Q}:processed          string counter (total)
+-- KEYS[10] failed_total_key      asynq:{Q}:failed             string counter (total)
+-- KEYS[11] paused_key           asynq:{Q}:paused  string, present while the queue is paused
+-- KEYS[12] groups_key            asynq:{Q}:groups             set of group names
+-- ARGV[1] group_key_prefix      group key prefix             asynq:{Q}:g:
+-- ARGV[2] task_key_prefix       task key prefix              asynq:{Q}:t:
 --
 -- Returns an array of 14 values, in this order: pending, active, scheduled, retry,
 -- archived, completed, processed today, failed today, processed total, failed total,

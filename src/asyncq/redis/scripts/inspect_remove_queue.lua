@@ -5,22 +5,23 @@
 -- scheduled, retry, archived and aggregating must all be empty (completed tasks may remain
 -- and are removed). With force only active tasks prevent the removal.
 --
--- KEYS[1]  asynq:{Q}:pending           list
--- KEYS[2]  asynq:{Q}:active            list
--- KEYS[3]  asynq:{Q}:scheduled         zset
--- KEYS[4]  asynq:{Q}:retry             zset
--- KEYS[5]  asynq:{Q}:archived          zset
--- KEYS[6]  asynq:{Q}:lease             zset
--- KEYS[7]  asynq:{Q}:completed         zset
--- KEYS[8]  asynq:{Q}:groups            set of group names
--- KEYS[9]  asynq:{Q}:aggregation_sets  zset of aggregation set keys
--- KEYS[10] asynq:{Q}:paused            string
--- KEYS[11] asynq:{Q}:processed         string counter (total)
--- KEYS[12] asynq:{Q}:failed            string counter (total)
--- KEYS[13..] daily counters asynq:{Q}:processed:<date> and asynq:{Q}:failed:<date>
--- ARGV[1]  "1" to force, "0" otherwise
--- ARGV[2]  task key prefix             asynq:{Q}:t:
--- ARGV[3]  group key prefix            asynq:{Q}:g:
+-- KEYS[1] pending_key           asynq:{Q}:pending           list
+-- KEYS[2] active_key            asynq:{Q}:active            list
+-- KEYS[3] scheduled_key         asynq:{Q}:scheduled         zset
+-- KEYS[4] retry_key             asynq:{Q}:retry             zset
+-- KEYS[5] archived_key          asynq:{Q}:archived          zset
+-- KEYS[6] lease_key             asynq:{Q}:lease             zset
+-- KEYS[7] completed_key         asynq:{Q}:completed         zset
+-- KEYS[8] groups_key            asynq:{Q}:groups            set of group names
+-- KEYS[9] aggregation_sets_key  asynq:{Q}:aggregation_sets  zset of aggregation set keys
+-- KEYS[10] paused_key            asynq:{Q}:paused            string
+-- KEYS[11] processed_total_key   asynq:{Q}:processed         string counter (total)
+-- KEYS[12] failed_total_key      asynq:{Q}:failed            string counter (total)
+-- KEYS[...] daily_counter_keys  asynq:{Q}:processed:<date> and asynq:{Q}:failed:<date>,
+--                               one pair per day that can still hold a counter
+-- ARGV[1] force                 "1" to force, "0" otherwise
+-- ARGV[2] task_key_prefix       task key prefix             asynq:{Q}:t:
+-- ARGV[3] group_key_prefix      group key prefix            asynq:{Q}:g:
 --
 -- Returns 1 when removed, -1 when the queue is not empty (without force), -2 when it has
 -- active tasks.

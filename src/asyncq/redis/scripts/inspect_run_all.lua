@@ -3,12 +3,12 @@
 -- Tasks are pushed oldest score first; IDs whose task hash has vanished are dropped
 -- instead of being left in pending without a record. Unlike asynq, pending_since is set.
 --
--- KEYS[1]  the source zset       asynq:{Q}:scheduled | retry | archived | g:<G>
--- KEYS[2]  asynq:{Q}:pending     list
--- KEYS[3]  asynq:{Q}:groups      set of group names
--- ARGV[1]  task key prefix       asynq:{Q}:t:
--- ARGV[2]  now in Unix nanoseconds (the new pending_since)
--- ARGV[3]  group name when KEYS[1] is a group, "" otherwise
+-- KEYS[1] source_key            zset asynq:{Q}:scheduled | retry | archived | g:<G>
+-- KEYS[2] pending_key           asynq:{Q}:pending     list
+-- KEYS[3] groups_key            asynq:{Q}:groups      set of group names
+-- ARGV[1] task_key_prefix       task key prefix       asynq:{Q}:t:
+-- ARGV[2] now_ns                now in Unix nanoseconds (the new pending_since)
+-- ARGV[3] group                 group name when KEYS[1] is a group, "" otherwise
 --
 -- Returns the number of tasks moved.
 local task_prefix = ARGV[1]

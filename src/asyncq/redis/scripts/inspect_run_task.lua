@@ -3,13 +3,13 @@
 -- Every precondition is checked before the first write. Unlike asynq, pending_since is set,
 -- so queue latency counts the task's wait from now.
 --
--- KEYS[1]  asynq:{Q}:t:<ID>   task hash
--- KEYS[2]  asynq:{Q}:pending  list
--- KEYS[3]  asynq:{Q}:groups   set of group names
--- ARGV[1]  task ID
--- ARGV[2]  queue key prefix   asynq:{Q}:
--- ARGV[3]  group key prefix   asynq:{Q}:g:
--- ARGV[4]  now in Unix nanoseconds (the new pending_since)
+-- KEYS[1] task_key              asynq:{Q}:t:<ID>   task hash
+-- KEYS[2] pending_key           asynq:{Q}:pending  list
+-- KEYS[3] groups_key            asynq:{Q}:groups   set of group names
+-- ARGV[1] task_id               task ID
+-- ARGV[2] queue_key_prefix      queue key prefix   asynq:{Q}:
+-- ARGV[3] group_key_prefix      group key prefix   asynq:{Q}:g:
+-- ARGV[4] now_ns                now in Unix nanoseconds (the new pending_since)
 --
 -- Returns 1 when moved, 0 when the task does not exist, -1 when it is active, -2 when it is
 -- already pending, -3 when the task hash names a container that does not hold it.

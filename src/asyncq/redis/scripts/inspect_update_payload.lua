@@ -3,9 +3,9 @@
 -- The caller reads the message, re-encodes it with the new payload and passes both; the
 -- comparison makes the read-modify-write atomic.
 --
--- KEYS[1]  asynq:{Q}:t:<ID>  task hash
--- ARGV[1]  the message as the caller read it
--- ARGV[2]  the new message
+-- KEYS[1] task_key              asynq:{Q}:t:<ID>  task hash
+-- ARGV[1] expected_msg          the message as the caller read it
+-- ARGV[2] new_msg               the new message
 --
 -- Returns 1 when replaced, 0 when the task does not exist, -1 when it is not scheduled,
 -- -2 when its message changed since it was read.
