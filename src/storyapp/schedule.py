@@ -27,8 +27,8 @@ def parse_duration(text: str) -> float:
     if not compact or "".join(n + u for n, u in parts) != compact:
         raise ValueError(f"{text!r} is not a duration such as 30s, 5m or 1h30m")
     total = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
-    if total <= 0:
-        raise ValueError(f"{text!r} is not a positive duration")
+    if total < 1 or total != int(total):
+        raise ValueError(f"{text!r} is not a whole number of seconds, at least 1s")
     return total
 
 

@@ -1,0 +1,128 @@
+"""``storyapp worker``: the asyncq server and scheduler that run the clean-ups.
+
+Every replica may run this worker. Each starts a scheduler beside its server; asyncq's
+scheduler enqueues every tick exactly once however many replicas run one, and a clean-up
+whose tick was missed while no worker ran is run once when a worker comes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import Engine
+
+from asyncq.context import ActiveTask
+from asyncq.errors import SkipRetry
+from asyncq.mux import ServeMux
+from asyncq.scheduler import Scheduler, SchedulerConfig
+from asyncq.server import Server, ServerConfig
+from storyapp.config import Settings
+from storyapp.db import engine_from_settings, ping
+from storyapp.handlers import CleanupHandlers
+from storyapp.legacy import schedules
+from storyapp.tasks import cleanup_task
+
+log = logging.getLogger("storyapp.worker")
+
+QUEUES = {"critical": 6, "onboarding": 5, "default": 3, "cleanup": 2, "low": 1}
+"""Queue weights: each queue's share of dequeue first-choices is its weight over 17."""
+
+
+def log_failure(task: ActiveTask, error: BaseException) -> None:
+    """Say what asyncq does with a failed clean-up: archive it, or retry it later."""
+    if isinstance(error, SkipRetry):
+        log.error("Archived task type=%s id=%s without retrying: %s", task.type, task.id, error)
+        return
+    log.warning(
+        "Task type=%s id=%s failed, asyncq retries it later (retried=%d max_retry=%d): %s: %s",
+        task.type, task.id, task.retry_count, task.max_retry, type(error).__name__, error,
+    )  # fmt: skip
+
+
+def server_config(settings: Settings, **overrides: Any) -> ServerConfig:
+    """The worker's server settings; ``overrides`` are ServerConfig fields (tests shorten them)."""
+    fields: dict[str, Any] = {"queues": QUEUES, "error_handler": log_failure, **overrides}
+    return ServerConfig.from_url(settings.redis.url, **fields)
+
+
+def scheduler_config(settings: Settings, **overrides: Any) -> SchedulerConfig:
+    """Clean-up schedules run in ``APP_TIMEZONE``; a missed tick runs once on return."""
+    base = SchedulerConfig(location=settings.cleanup.timezone, missed="run_once")
+    return replace(base, **overrides)
+
+
+class StoryWorker:
+    """The database, the clean-up handlers, one asyncq server and one asyncq scheduler."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine | None = None,
+        server: ServerConfig | None = None,
+        scheduler: SchedulerConfig | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine or engine_from_settings(settings.db)
+        self._owns_engine = engine is None
+        self.server = Server(server or server_config(settings))
+        self.scheduler = Scheduler(settings.redis.url, scheduler or scheduler_config(settings))
+
+    async def start(self) -> None:
+        """Connect to the database, then start the scheduler and the server."""
+        await asyncio.to_thread(ping, self.engine)
+        log.info("Connected to the database: %s.", self.settings.db.describe())
+
+        mux = ServeMux()
+        for task_type, handler in (
+            CleanupHandlers(self.engine, self.settings.cleanup).routes().items()
+        ):
+            mux.handle(task_type, handler)
+        self._register_periodic_tasks()
+
+        await self.scheduler.start()
+        log.info("Cleanup scheduler started timezone=%s.", self.settings.cleanup.timezone)
+        await self.server.start(mux)
+        log.info("Worker serving queues=%s redis=%s:%d.", QUEUES, *self._redis_address())
+
+    async def shutdown(self) -> None:
+        """Stop scheduling first, then let running clean-ups finish, then close the database."""
+        await self.scheduler.shutdown()
+        await self.server.shutdown()
+        if self._owns_engine:
+            self.engine.dispose()
+        log.info("Worker stopped.")
+
+    def _register_periodic_tasks(self) -> None:
+        for kind, schedule in schedules(self.settings.cleanup).items():
+            entry_id = self.scheduler.register(schedule.spec, cleanup_task(kind), missed="run_once")
+            log.info(
+                "Registered periodic task type=%s spec=%r entry_id=%s missed=run_once.",
+                kind.value, schedule.spec, entry_id,
+            )  # fmt: skip
+
+    def _redis_address(self) -> tuple[str, int]:
+        return self.settings.redis.host, self.settings.redis.port
+
+
+async def serve_until_signalled(worker: StoryWorker) -> None:
+    """Run ``worker`` until SIGINT or SIGTERM, then shut it down cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await worker.start()
+        await stop.wait()
+        log.info("Stopping the worker.")
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        await worker.shutdown()
+
+
+def run_worker(settings: Settings) -> None:
+    asyncio.run(serve_until_signalled(StoryWorker(settings)))
