@@ -79,7 +79,7 @@ class Broker(Protocol):
         """Store a task that waits in ``group`` for aggregation."""
 
     async def enqueue_batch(self, msgs: Sequence[TaskMessage]) -> BatchOutcome:
-        """Store many pending tasks (no uniqueness, no group) with as few round trips as possible."""
+        """Store many pending tasks (no uniqueness, no group) in as few round trips as can be."""
 
     # --- worker side -------------------------------------------------------------------
 

@@ -1,0 +1,604 @@
+"""The Redis implementation of :class:`asyncq.broker.Broker`.
+
+Each method builds the keys and arguments of one script (``scripts/*.lua``) in the order
+its header gives, through the typed wrappers of :mod:`asyncq.redis.scripts`, which also
+turn return codes into typed errors and redis-py errors into
+:class:`~asyncq.errors.BrokerError`. The steps that asynq's Go server performs before a
+script (counting a retry, recording the error) happen here, so a worker only says what
+happened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+from google.protobuf.message import DecodeError
+
+from asyncq.broker import BatchOutcome, Dequeued
+from asyncq.clock import SYSTEM_CLOCK, Clock
+from asyncq.errors import ConfigError
+from asyncq.proto import ServerInfo, TaskMessage, WorkerInfo
+from asyncq.redis import keys, scripts
+from asyncq.redis.connection import RedisConfig, connect
+from asyncq.redis.scripts import first_error, redis_errors_translated, run_pipeline
+
+logger = logging.getLogger("asyncq.broker")
+
+MAX_INT64 = 9223372036854775807
+DAY_S = 24 * 60 * 60
+AGGREGATION_SET_TIMEOUT_S = 120
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerSettings:
+    """The protocol's constants, adjustable for tests and special deployments.
+
+    lease_duration: seconds a dequeue or heartbeat leases a task for (default 30). Every
+        server sharing a queue must use the same value: any recoverer reclaims a task whose
+        lease ended more than this long ago.
+    archive_max_size: most tasks an archive keeps per queue (default 10,000).
+    archive_max_age_days: archived tasks older than this are deleted (default 90).
+    stats_ttl_days: lifetime of a daily processed/failed counter (default 90).
+    forward_batch_size: due tasks moved per script call by the forwarder (default 100).
+    per_queue_dequeue: dequeue one queue per script call, as Redis Cluster requires when the
+        queues live in different slots (default off: all queues in one call).
+    """
+
+    lease_duration: float = 30.0
+    archive_max_size: int = 10_000
+    archive_max_age_days: int = 90
+    stats_ttl_days: int = 90
+    forward_batch_size: int = 100
+    per_queue_dequeue: bool = False
+
+    def __post_init__(self) -> None:
+        if self.lease_duration < 1:
+            raise ConfigError(
+                f"lease_duration must be at least 1 s, got {self.lease_duration}; "
+                "the default is 30 s."
+            )
+        if self.archive_max_size < 1 or self.forward_batch_size < 1:
+            raise ConfigError("archive_max_size and forward_batch_size must be at least 1.")
+
+
+class RedisBroker:
+    """Every broker operation as one Redis round trip (or one pipeline)."""
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        settings: BrokerSettings | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        owns_client: bool = True,
+    ) -> None:
+        self.client = client
+        self.settings = settings or BrokerSettings()
+        self.clock = clock
+        self.lease_duration = self.settings.lease_duration
+        self._owns_client = owns_client
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str | RedisConfig,
+        settings: BrokerSettings | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> RedisBroker:
+        """A broker with a client of its own, closed by :meth:`close`."""
+        return cls(connect(url), settings, clock, owns_client=True)
+
+    # --- producer side -----------------------------------------------------------------
+
+    async def publish_queue(self, queue: str) -> None:
+        with redis_errors_translated(f"registering queue {queue!r}"):
+            await self.client.sadd(keys.ALL_QUEUES, queue)
+
+    async def enqueue(self, msg: TaskMessage, unique_ttl: int | None = None) -> None:
+        q = msg.queue
+        await scripts.enqueue(
+            self.client,
+            task_key=keys.task_key(q, msg.id),
+            pending_key=keys.pending_key(q),
+            queues_key=keys.ALL_QUEUES,
+            unique_key=_unique_key(msg, unique_ttl),
+            msg=msg.SerializeToString(),
+            task_id=msg.id,
+            now_ns=_ns(self.clock.now()),
+            queue=q,
+            wakeup_channel=keys.WAKEUP_CHANNEL,
+            lock_ttl=_lock_ttl(unique_ttl),
+        )
+
+    async def schedule(
+        self, msg: TaskMessage, process_at: int, unique_ttl: int | None = None
+    ) -> None:
+        q = msg.queue
+        await scripts.schedule(
+            self.client,
+            task_key=keys.task_key(q, msg.id),
+            scheduled_key=keys.scheduled_key(q),
+            queues_key=keys.ALL_QUEUES,
+            unique_key=_unique_key(msg, unique_ttl),
+            msg=msg.SerializeToString(),
+            process_at=int(process_at),
+            task_id=msg.id,
+            queue=q,
+            group=msg.group_key,
+            lock_ttl=_lock_ttl(unique_ttl),
+        )
+
+    async def add_to_group(
+        self, msg: TaskMessage, group: str, unique_ttl: int | None = None
+    ) -> None:
+        q = msg.queue
+        await scripts.add_to_group(
+            self.client,
+            task_key=keys.task_key(q, msg.id),
+            group_key=keys.group_key(q, group),
+            groups_key=keys.groups_key(q),
+            queues_key=keys.ALL_QUEUES,
+            unique_key=_unique_key(msg, unique_ttl),
+            msg=msg.SerializeToString(),
+            task_id=msg.id,
+            now=int(self.clock.now()),
+            group=group,
+            queue=q,
+            lock_ttl=_lock_ttl(unique_ttl),
+        )
+
+    async def enqueue_batch(self, msgs: Sequence[TaskMessage]) -> BatchOutcome:
+        """One script call per queue (chunks of at most 1,000 tasks), all in one pipeline."""
+        now_ns = _ns(self.clock.now())
+        chunks = _chunks_by_queue(msgs, 1000)
+        calls = [
+            scripts.enqueue_batch(
+                pending_key=keys.pending_key(queue),
+                queues_key=keys.ALL_QUEUES,
+                task_keys=[keys.task_key(queue, msgs[i].id) for i in chunk],
+                now_ns=now_ns,
+                queue=queue,
+                wakeup_channel=keys.WAKEUP_CHANNEL,
+                entries=[v for i in chunk for v in (msgs[i].id, msgs[i].SerializeToString())],
+            )
+            for queue, chunk in chunks
+        ]
+
+        replies = await run_pipeline(self.client, calls, "enqueuing a batch of tasks")
+        first_error(replies)
+        enqueued = [False] * len(msgs)
+        for (_, chunk), reply in zip(chunks, replies, strict=True):
+            for index, stored in zip(chunk, reply, strict=True):
+                enqueued[index] = stored == 1
+        return BatchOutcome(enqueued)
+
+    # --- worker side -------------------------------------------------------------------
+
+    async def dequeue(self, queues: Sequence[str], limit: int) -> list[Dequeued]:
+        if limit < 1 or not queues:
+            return []
+        lease_expires_at = int(self.clock.now() + self.lease_duration)
+        if not self.settings.per_queue_dequeue:
+            return await self._dequeue_from(queues, limit, lease_expires_at)
+        leased: list[Dequeued] = []
+        for queue in queues:
+            leased += await self._dequeue_from([queue], limit - len(leased), lease_expires_at)
+            if len(leased) >= limit:
+                break
+        return leased
+
+    async def _dequeue_from(
+        self, queues: Sequence[str], limit: int, lease_expires_at: int
+    ) -> list[Dequeued]:
+        queue_keys = [
+            key
+            for q in queues
+            for key in (
+                keys.pending_key(q),
+                keys.paused_key(q),
+                keys.active_key(q),
+                keys.lease_key(q),
+            )
+        ]
+        reply = await scripts.dequeue(
+            self.client,
+            queue_keys=queue_keys,
+            lease_expires_at=lease_expires_at,
+            limit=limit,
+            task_key_prefixes=[keys.task_key_prefix(q) for q in queues],
+        )
+        return [
+            _decoded(
+                queues[int(reply[i]) - 1], reply[i + 1].decode(), reply[i + 2], lease_expires_at
+            )
+            for i in range(0, len(reply), 3)
+        ]
+
+    async def done(self, msg: TaskMessage) -> None:
+        await scripts.done(**self._done_args(msg)).run(self.client)
+
+    async def done_many(self, msgs: Sequence[TaskMessage]) -> list[BaseException | None]:
+        """All done calls in one pipeline; each task's outcome is reported on its own."""
+        calls = [scripts.done(**self._done_args(msg)) for msg in msgs]
+        outcomes = await run_pipeline(self.client, calls, "finishing tasks")
+        return [outcome if isinstance(outcome, BaseException) else None for outcome in outcomes]
+
+    def _done_args(self, msg: TaskMessage) -> dict[str, Any]:
+        q, now = msg.queue, self.clock.now()
+        return {
+            "active_key": keys.active_key(q),
+            "lease_key": keys.lease_key(q),
+            "task_key": keys.task_key(q, msg.id),
+            "processed_day_key": keys.processed_key(q, now),
+            "processed_total_key": keys.processed_total_key(q),
+            "unique_key": msg.unique_key or None,
+            "task_id": msg.id,
+            "stats_expire_at": self._stats_expire_at(now),
+            "max_int64": MAX_INT64,
+        }
+
+    async def mark_as_complete(self, msg: TaskMessage) -> None:
+        q, now = msg.queue, self.clock.now()
+        completed = _copy(msg)
+        completed.completed_at = int(now)
+        await scripts.mark_as_complete(
+            self.client,
+            active_key=keys.active_key(q),
+            lease_key=keys.lease_key(q),
+            completed_key=keys.completed_key(q),
+            task_key=keys.task_key(q, msg.id),
+            processed_day_key=keys.processed_key(q, now),
+            processed_total_key=keys.processed_total_key(q),
+            unique_key=msg.unique_key or None,
+            task_id=msg.id,
+            stats_expire_at=self._stats_expire_at(now),
+            expire_at=int(now) + msg.retention,
+            msg=completed.SerializeToString(),
+            max_int64=MAX_INT64,
+        )
+
+    async def requeue(self, msg: TaskMessage) -> None:
+        q = msg.queue
+        await scripts.requeue(
+            self.client,
+            active_key=keys.active_key(q),
+            lease_key=keys.lease_key(q),
+            pending_key=keys.pending_key(q),
+            task_key=keys.task_key(q, msg.id),
+            task_id=msg.id,
+            now_ns=_ns(self.clock.now()),
+            queue=q,
+            wakeup_channel=keys.WAKEUP_CHANNEL,
+        )
+
+    async def retry(self, msg: TaskMessage, retry_at: float, error: str, is_failure: bool) -> None:
+        q, now = msg.queue, self.clock.now()
+        failed = _copy(msg)
+        if is_failure:
+            failed.retried += 1
+        failed.error_msg = error
+        failed.last_failed_at = int(now)
+        await scripts.retry(
+            self.client,
+            **self._failure_keys(q, msg.id, now),
+            task_id=msg.id,
+            msg=failed.SerializeToString(),
+            retry_at=int(retry_at),
+            stats_expire_at=self._stats_expire_at(now),
+            is_failure=is_failure,
+            max_int64=MAX_INT64,
+        )
+
+    async def archive(self, msg: TaskMessage, error: str) -> None:
+        failed = _copy(msg)
+        failed.error_msg = error
+        failed.last_failed_at = int(self.clock.now())
+        await self._archive(msg.queue, msg.id, failed.SerializeToString(), "")
+
+    async def archive_corrupt(self, queue: str, task_id: str, reason: str) -> None:
+        await self._archive(queue, task_id, b"", reason)
+        logger.warning(
+            "Archived a task whose message cannot be decoded: queue=%s task_id=%s reason=%s",
+            queue,
+            task_id,
+            reason,
+        )
+
+    async def _archive(self, queue: str, task_id: str, msg: bytes, decode_error: str) -> None:
+        now = self.clock.now()
+        keys_of_failure = self._failure_keys(queue, task_id, now)
+        del keys_of_failure["retry_key"]
+        await scripts.archive(
+            self.client,
+            **keys_of_failure,
+            archived_key=keys.archived_key(queue),
+            task_id=task_id,
+            msg=msg,
+            now=int(now),
+            cutoff=int(now) - self.settings.archive_max_age_days * DAY_S,
+            max_size=self.settings.archive_max_size,
+            stats_expire_at=self._stats_expire_at(now),
+            max_int64=MAX_INT64,
+            task_key_prefix=keys.task_key_prefix(queue),
+            decode_error=decode_error,
+        )
+
+    def _failure_keys(self, q: str, task_id: str, now: float) -> dict[str, str]:
+        return {
+            "task_key": keys.task_key(q, task_id),
+            "active_key": keys.active_key(q),
+            "lease_key": keys.lease_key(q),
+            "retry_key": keys.retry_key(q),
+            "processed_day_key": keys.processed_key(q, now),
+            "failed_day_key": keys.failed_key(q, now),
+            "processed_total_key": keys.processed_total_key(q),
+            "failed_total_key": keys.failed_total_key(q),
+        }
+
+    def _stats_expire_at(self, now: float) -> int:
+        return int(now) + self.settings.stats_ttl_days * DAY_S
+
+    async def extend_leases(self, queue: str, task_ids: Sequence[str]) -> float:
+        expires_at = int(self.clock.now() + self.lease_duration)
+        if task_ids:
+            with redis_errors_translated(f"extending leases in queue {queue!r}"):
+                await self.client.zadd(
+                    keys.lease_key(queue), dict.fromkeys(task_ids, expires_at), xx=True
+                )
+        return float(expires_at)
+
+    async def forward_if_ready(self, queues: Sequence[str]) -> int:
+        moved = 0
+        for queue in queues:
+            for source_key in (keys.scheduled_key(queue), keys.retry_key(queue)):
+                moved += await self._forward_all(queue, source_key)
+        return moved
+
+    async def _forward_all(self, queue: str, source_key: str) -> int:
+        moved = 0
+        limit = self.settings.forward_batch_size
+        while True:
+            now = self.clock.now()
+            batch = await scripts.forward(
+                self.client,
+                source_key=source_key,
+                pending_key=keys.pending_key(queue),
+                groups_key=keys.groups_key(queue),
+                now=int(now),
+                task_key_prefix=keys.task_key_prefix(queue),
+                now_ns=_ns(now),
+                group_key_prefix=keys.group_key_prefix(queue),
+                limit=limit,
+                queue=queue,
+                wakeup_channel=keys.WAKEUP_CHANNEL,
+            )
+            moved += batch
+            if batch < limit:
+                return moved
+
+    async def delete_expired_completed(self, queue: str, batch_size: int) -> int:
+        deleted = 0
+        while True:
+            batch = await scripts.delete_expired_completed(
+                self.client,
+                completed_key=keys.completed_key(queue),
+                now=int(self.clock.now()),
+                task_key_prefix=keys.task_key_prefix(queue),
+                batch_size=batch_size,
+            )
+            deleted += batch
+            if batch < batch_size:
+                return deleted
+
+    async def list_lease_expired(self, queues: Sequence[str], cutoff: float) -> list[TaskMessage]:
+        expired: list[TaskMessage] = []
+        for queue in queues:
+            found = await scripts.list_lease_expired(
+                self.client,
+                lease_key=keys.lease_key(queue),
+                active_key=keys.active_key(queue),
+                cutoff=int(cutoff),
+                task_key_prefix=keys.task_key_prefix(queue),
+            )
+            for task_id, raw in found:
+                leased = _decoded(queue, task_id, raw, 0)
+                if leased.decode_error is None:
+                    expired.append(leased.message)
+                else:
+                    await self.archive_corrupt(queue, task_id, leased.decode_error)
+        return expired
+
+    async def write_result(self, queue: str, task_id: str, data: bytes) -> int:
+        return await scripts.write_result(
+            self.client, task_key=keys.task_key(queue, task_id), result=data
+        )
+
+    # --- groups ------------------------------------------------------------------------
+
+    async def list_groups(self, queue: str) -> list[str]:
+        with redis_errors_translated(f"listing the groups of queue {queue!r}"):
+            members = await self.client.smembers(keys.groups_key(queue))
+        return sorted(_text(m) for m in members)
+
+    async def aggregation_check(
+        self, queue: str, group: str, grace_period: float, max_delay: float, max_size: int
+    ) -> str | None:
+        set_id = str(uuid.uuid4())
+        now = int(self.clock.now())
+        created = await scripts.aggregation_check(
+            self.client,
+            group_key=keys.group_key(queue, group),
+            set_key=keys.aggregation_set_key(queue, group, set_id),
+            aggregation_sets_key=keys.aggregation_sets_key(queue),
+            groups_key=keys.groups_key(queue),
+            max_size=max_size,
+            max_delay=int(max_delay),
+            grace_period=int(grace_period),
+            set_deadline=now + AGGREGATION_SET_TIMEOUT_S,
+            now=now,
+            group=group,
+        )
+        return set_id if created else None
+
+    async def read_aggregation_set(
+        self, queue: str, group: str, set_id: str
+    ) -> tuple[list[TaskMessage], float]:
+        deadline, raws = await scripts.read_aggregation_set(
+            self.client,
+            set_key=keys.aggregation_set_key(queue, group, set_id),
+            aggregation_sets_key=keys.aggregation_sets_key(queue),
+            task_key_prefix=keys.task_key_prefix(queue),
+        )
+        messages = [TaskMessage.FromString(raw) for raw in raws]
+        return messages, deadline if deadline is not None else self.clock.now()
+
+    async def delete_aggregation_set(self, queue: str, group: str, set_id: str) -> None:
+        await scripts.delete_aggregation_set(
+            self.client,
+            set_key=keys.aggregation_set_key(queue, group, set_id),
+            aggregation_sets_key=keys.aggregation_sets_key(queue),
+            task_key_prefix=keys.task_key_prefix(queue),
+        )
+
+    async def reclaim_stale_aggregation_sets(self, queue: str) -> None:
+        await scripts.reclaim_stale_aggregation_sets(
+            self.client,
+            aggregation_sets_key=keys.aggregation_sets_key(queue),
+            groups_key=keys.groups_key(queue),
+            now=int(self.clock.now()),
+            group_key_prefix=keys.group_key_prefix(queue),
+        )
+
+    # --- server state, cancellation and wake-ups ---------------------------------------
+
+    async def write_server_state(
+        self, info: ServerInfo, workers: Sequence[WorkerInfo], ttl: int
+    ) -> None:
+        """Two ZADDs listing the keys, then the script writing them: one round trip."""
+        ttl = _ttl(ttl)
+        server_key = keys.server_info_key(info.host, info.pid, info.server_id)
+        workers_key = keys.workers_key(info.host, info.pid, info.server_id)
+        expires_at = int(self.clock.now()) + ttl
+
+        def listing(pipe: Any) -> None:
+            pipe.zadd(keys.ALL_SERVERS, {server_key: expires_at})
+            pipe.zadd(keys.ALL_WORKERS, {workers_key: expires_at})
+
+        call = scripts.write_server_state(
+            server_key=server_key,
+            workers_key=workers_key,
+            ttl=ttl,
+            server_info=info.SerializeToString(),
+            workers=[v for w in workers for v in (w.task_id, w.SerializeToString())],
+        )
+        outcomes = await run_pipeline(self.client, [call], "writing server state", listing)
+        first_error(outcomes)
+
+    async def clear_server_state(self, host: str, pid: int, server_id: str) -> None:
+        server_key = keys.server_info_key(host, pid, server_id)
+        workers_key = keys.workers_key(host, pid, server_id)
+        with redis_errors_translated("clearing server state"):
+            await self.client.zrem(keys.ALL_SERVERS, server_key)
+            await self.client.zrem(keys.ALL_WORKERS, workers_key)
+        await scripts.clear_server_state(
+            self.client, server_key=server_key, workers_key=workers_key
+        )
+
+    async def publish_cancel(self, task_id: str) -> None:
+        with redis_errors_translated(f"publishing the cancellation of task {task_id}"):
+            await self.client.publish(keys.CANCEL_CHANNEL, task_id)
+
+    async def listen(self, channels: Sequence[str]) -> AsyncIterator[tuple[str, str]]:
+        """Messages of ``channels`` from a dedicated connection, until it drops."""
+        pubsub = self.client.pubsub()
+        try:
+            with redis_errors_translated(f"listening on {', '.join(channels)}"):
+                await pubsub.subscribe(*channels)
+                while True:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                    if message is not None and message["type"] == "message":
+                        yield _text(message["channel"]), _text(message["data"])
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+
+    # --- connection --------------------------------------------------------------------
+
+    async def ping(self) -> None:
+        with redis_errors_translated("pinging Redis"):
+            await self.client.ping()
+
+    async def close(self) -> None:
+        if self._owns_client:
+            with redis_errors_translated("closing the Redis connection"):
+                await self.client.aclose()
+
+
+def _decoded(queue: str, task_id: str, raw: bytes, lease_expires_at: float) -> Dequeued:
+    """The leased task, or a Dequeued that says why its message cannot be used."""
+    try:
+        message = TaskMessage.FromString(raw)
+    except DecodeError as exc:
+        reason = f"the stored message is not a valid TaskMessage ({exc})"
+    else:
+        if message.id == task_id and message.queue == queue:
+            return Dequeued(message, lease_expires_at, raw)
+        reason = (
+            f"the stored message belongs to task {message.id!r} in queue {message.queue!r}, "
+            f"not to task {task_id!r} in queue {queue!r}"
+        )
+    return Dequeued(TaskMessage(id=task_id, queue=queue), lease_expires_at, raw, reason)
+
+
+def _chunks_by_queue(msgs: Sequence[TaskMessage], size: int) -> list[tuple[str, list[int]]]:
+    """Message positions grouped by queue (in first-seen order), at most ``size`` per chunk."""
+    by_queue: dict[str, list[int]] = {}
+    for index, msg in enumerate(msgs):
+        by_queue.setdefault(msg.queue, []).append(index)
+    return [
+        (queue, positions[start : start + size])
+        for queue, positions in by_queue.items()
+        for start in range(0, len(positions), size)
+    ]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _copy(msg: TaskMessage) -> TaskMessage:
+    copy = TaskMessage()
+    copy.CopyFrom(msg)
+    return copy
+
+
+def _ns(now: float) -> int:
+    return int(now * 1_000_000_000)
+
+
+def _unique_key(msg: TaskMessage, unique_ttl: int | None) -> str | None:
+    """The lock a unique enqueue takes: the message's, as the client computed it."""
+    if unique_ttl is None:
+        return None
+    if not msg.unique_key:
+        raise ConfigError(
+            f"Task {msg.id} asks for uniqueness but its message has no unique_key; "
+            "build it with asyncq.redis.keys.unique_key."
+        )
+    return msg.unique_key
+
+
+def _lock_ttl(unique_ttl: int | None) -> int:
+    return 0 if unique_ttl is None else _ttl(unique_ttl)
+
+
+def _ttl(seconds: float) -> int:
+    """A TTL in whole seconds; Redis refuses fractions, so they are refused here first."""
+    if seconds != int(seconds) or seconds < 1:
+        raise ConfigError(f"A TTL must be a whole number of seconds, at least 1; got {seconds}.")
+    return int(seconds)
