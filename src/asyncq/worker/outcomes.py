@@ -20,6 +20,7 @@ from asyncq.broker import Broker
 from asyncq.context import ActiveTask
 from asyncq.errors import BrokerError
 from asyncq.proto import TaskMessage
+from asyncq.worker.acks import DoneBatcher
 from asyncq.worker.execution import Execution
 from asyncq.worker.failures import error_text, is_revoke, is_skip_retry
 from asyncq.worker.syncer import Syncer
@@ -52,13 +53,14 @@ class Outcomes:
         self._is_failure = params.is_failure
         self._error_handler = params.error_handler
         self._level = params.task_log_level
+        self._acks = DoneBatcher(params.broker)
 
     async def succeed(self, ex: Execution) -> None:
         msg = ex.msg
         if msg.retention > 0:
             await self._write(ex, lambda: self._broker.mark_as_complete(msg), "completion")
         else:
-            await self._write(ex, lambda: self._broker.done(msg), "completion")
+            await self._write(ex, lambda: self._acks.done(msg), "completion")
         logger.log(self._level, "Processed task id=%s type=%s.", msg.id, msg.type)
 
     async def fail(self, ex: Execution, error: BaseException) -> None:

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 
 from asyncq.broker import Broker, Dequeued
@@ -163,16 +163,33 @@ class Processor:
     # --- running -----------------------------------------------------------------------
 
     def _spawn(self, leased: Dequeued) -> None:
+        if leased.decode_error is not None:
+            self._spawn_worker(self._archive_corrupt(leased))
+            return
         msg = leased.message
         now = self._clock.now()
         task = ActiveTask.from_message(msg, ResultWriter(self._broker, msg.queue, msg.id))
         ex = Execution(msg, task, now, attempt_deadline(msg, now), leased.lease_expires_at)
         self._free -= 1
         self.running[msg.id] = ex
-        runner = asyncio.create_task(self._work(ex))
-        ex.runner = runner
+        ex.runner = self._spawn_worker(self._work(ex))
+
+    def _spawn_worker(self, work: Coroutine[None, None, None]) -> asyncio.Task[None]:
+        runner = asyncio.create_task(work)
         self._workers.add(runner)
         runner.add_done_callback(self._workers.discard)
+        return runner
+
+    async def _archive_corrupt(self, leased: Dequeued) -> None:
+        """Archive a task whose message cannot be decoded; the worker keeps serving."""
+        reason = leased.decode_error or "the stored message cannot be decoded"
+        logger.warning(
+            "Archiving task id=%s queue=%s because %s.", leased.task_id, leased.queue, reason
+        )
+        try:
+            await self._broker.archive_corrupt(leased.queue, leased.task_id, reason)
+        except BrokerError as exc:
+            self._errors.error("Could not archive task id=%s: %s", leased.task_id, exc)
 
     async def _work(self, ex: Execution) -> None:
         bind(ex.task)

@@ -61,14 +61,14 @@ class Subscriber:
             except BrokerError as exc:
                 self._errors.error("Lost the pub/sub link to Redis; reconnecting: %s", exc)
             await asyncio.sleep(self._backoff.next_delay())
+            self._wake()
 
     async def _listen(self) -> None:
-        reconnected = False
+        heard = False
         async for channel, message in self._broker.listen([CANCEL_CHANNEL, WAKEUP_CHANNEL]):
-            if not reconnected:
-                reconnected = True
+            if not heard:
+                heard = True
                 self._backoff.reset()
-                self._wake()
             self._dispatch(channel, message)
 
     def _dispatch(self, channel: str, message: str) -> None:
