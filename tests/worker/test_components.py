@@ -6,6 +6,11 @@ import asyncio
 import time
 
 import redis.asyncio as aioredis
+
+from asyncq.context import ActiveTask
+from asyncq.errors import BrokerError, BrokerUnavailableError
+from asyncq.proto import ServerInfo, WorkerInfo
+from asyncq.redis.broker import RedisBroker
 from worker.helpers import (
     counter,
     enqueue,
@@ -16,11 +21,6 @@ from worker.helpers import (
     task_hash,
     wait_for,
 )
-
-from asyncq.context import ActiveTask
-from asyncq.errors import BrokerError, BrokerUnavailableError
-from asyncq.proto import ServerInfo, WorkerInfo
-from asyncq.redis.broker import RedisBroker
 
 
 async def test_shutdown_requeues_unfinished_tasks_without_counting_a_retry(

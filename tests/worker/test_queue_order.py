@@ -5,10 +5,10 @@ from __future__ import annotations
 import collections
 
 import redis.asyncio as aioredis
-from worker.helpers import message, running_server, wait_for
 
 from asyncq.context import ActiveTask
 from asyncq.redis.broker import RedisBroker
+from worker.helpers import message, running_server, wait_for
 
 
 async def fill(broker: RedisBroker, queue: str, count: int) -> None:

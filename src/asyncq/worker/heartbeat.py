@@ -55,9 +55,9 @@ class Heartbeat(PeriodicComponent):
 
     async def step(self) -> None:
         executions = list(self._running.values())
-        await self._extend_leases(executions)
         workers = [self._worker_info(ex) for ex in executions]
         await self._broker.write_server_state(self._server_info(len(executions)), workers, self.ttl)
+        await self._extend_leases(executions)
 
     async def shutdown(self) -> None:
         await super().shutdown()
