@@ -50,6 +50,7 @@ class Adapter:
 
     blocking = False
     supports_batch = False
+    supports_schedule = True
 
     def __init__(self, url: str, variant: str) -> None:
         self.url = url
@@ -213,7 +214,10 @@ def main(factory: Callable[[str, str], Adapter]) -> None:
         probe.install(adapter.client_extra)
         adapter.run_worker(args.concurrency)
         return
-    if args.mode == "batch" and args.command == "enqueue" and not adapter.supports_batch:
+    batch = args.command == "enqueue" and args.mode == "batch"
+    if (batch and not adapter.supports_batch) or (
+        args.command == "schedule" and not adapter.supports_schedule
+    ):
         print(json.dumps({"unsupported": True}))
         return
     result = asyncio.run(_run_client(args, adapter))

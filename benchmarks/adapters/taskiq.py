@@ -22,6 +22,8 @@ async def bench(body: Payload) -> None:
 
 
 class TaskiqAdapter(Adapter):
+    supports_schedule = False
+
     def __init__(self, url: str, variant: str) -> None:
         super().__init__(url, variant)
         self.broker = RedisStreamBroker(url=url)
