@@ -24,11 +24,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from asyncq.client import Client
 from asyncq.errors import AsyncqError
 from storyapp.config import Settings
-from storyapp.db import ping
+from storyapp.db import engine_from_settings, ping
 from storyapp.legacy import start_legacy_scheduler
-from storyapp.tasks import CLEANUP_NAMES, CLEANUP_QUEUE, CleanupType
+from storyapp.tasks import CLEANUP_NAMES, CLEANUP_QUEUE, CleanupType, enqueue_cleanup
 
 log = logging.getLogger("storyapp.api")
 
@@ -36,8 +37,13 @@ Enqueue = Callable[[CleanupType], Awaitable[str]]
 """Enqueues one clean-up task and returns its ID."""
 
 
-def create_app(settings: Settings, engine: Engine, enqueue: Enqueue) -> Starlette:
-    """The app; it uses ``engine`` and ``enqueue`` but leaves closing them to the caller."""
+def create_app(
+    settings: Settings,
+    engine: Engine,
+    enqueue: Enqueue,
+    on_shutdown: Callable[[], Awaitable[None]] | None = None,
+) -> Starlette:
+    """The app; ``on_shutdown`` runs when it stops (to close what ``enqueue`` uses)."""
 
     async def health(request: Request) -> JSONResponse:
         legacy = settings.api.legacy_scheduler
@@ -70,7 +76,7 @@ def create_app(settings: Settings, engine: Engine, enqueue: Enqueue) -> Starlett
         Route("/health", health, methods=["GET"]),
         Route("/admin/cleanups/{name}", enqueue_cleanup, methods=["POST"]),
     ]
-    return Starlette(routes=routes, lifespan=_legacy_lifespan(settings, engine))
+    return Starlette(routes=routes, lifespan=_lifespan(settings, engine, on_shutdown))
 
 
 def _refusal(request: Request, token: str) -> JSONResponse | None:
@@ -89,21 +95,44 @@ def _refusal(request: Request, token: str) -> JSONResponse | None:
     return None
 
 
-def _legacy_lifespan(
-    settings: Settings, engine: Engine
+def _lifespan(
+    settings: Settings, engine: Engine, on_shutdown: Callable[[], Awaitable[None]] | None
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """Run the legacy scheduler while the app serves, in phase 1 only."""
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if not settings.api.legacy_scheduler:
+        scheduler = None
+        if settings.api.legacy_scheduler:
+            log.info("Starting the legacy scheduler (phase 1): clean-ups also run in the API.")
+            scheduler = start_legacy_scheduler(engine, settings.cleanup)
+        else:
             log.info("The legacy scheduler is off (phase 2): the asyncq worker runs clean-ups.")
-            yield
-            return
-        log.info("Starting the legacy scheduler (phase 1): clean-ups also run in this process.")
-        scheduler = start_legacy_scheduler(engine, settings.cleanup)
         try:
             yield
         finally:
-            scheduler.shutdown(wait=False)
-            log.info("Legacy scheduler stopped.")
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+                log.info("Legacy scheduler stopped.")
+            if on_shutdown is not None:
+                await on_shutdown()
 
     return lifespan
+
+
+def run_api(settings: Settings) -> None:
+    """Serve the app with uvicorn on ``APP_API_HOST:APP_API_PORT`` until interrupted."""
+    import uvicorn
+
+    engine = engine_from_settings(settings.db)
+    client = Client.from_url(settings.redis.url)
+
+    async def enqueue(kind: CleanupType) -> str:
+        return (await enqueue_cleanup(client, kind)).id
+
+    app = create_app(settings, engine, enqueue, on_shutdown=client.close)
+    log.info("Serving the API on http://%s:%d.", settings.api.host, settings.api.port)
+    try:
+        uvicorn.run(app, host=settings.api.host, port=settings.api.port, log_config=None)
+    finally:
+        engine.dispose()

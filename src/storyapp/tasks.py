@@ -6,9 +6,13 @@ accepts an empty payload (what a Go producer sends for "no payload").
 
 from __future__ import annotations
 
+import logging
 from enum import StrEnum
 
-from asyncq.task import Task, TaskOptions
+from asyncq.client import Client, SyncClient
+from asyncq.task import Task, TaskInfo, TaskOptions
+
+log = logging.getLogger("storyapp.tasks")
 
 CLEANUP_QUEUE = "cleanup"
 
@@ -46,3 +50,30 @@ def deleted_stories_task() -> Task:
 
 def stripe_webhook_events_task() -> Task:
     return cleanup_task(CleanupType.STRIPE_WEBHOOK_EVENTS)
+
+
+async def enqueue_cleanup(client: Client, kind: CleanupType) -> TaskInfo:
+    """Put clean-up ``kind`` on the ``cleanup`` queue now; a worker runs it next."""
+    info = await client.enqueue(cleanup_task(kind))
+    log.info("Enqueued task type=%s id=%s queue=%s.", info.type, info.id, info.queue)
+    return info
+
+
+async def enqueue_token_cleanup(client: Client) -> TaskInfo:
+    return await enqueue_cleanup(client, CleanupType.EXPIRED_TOKENS)
+
+
+async def enqueue_delete_stories(client: Client) -> TaskInfo:
+    return await enqueue_cleanup(client, CleanupType.DELETED_STORIES)
+
+
+async def enqueue_webhook_cleanup(client: Client) -> TaskInfo:
+    return await enqueue_cleanup(client, CleanupType.STRIPE_WEBHOOK_EVENTS)
+
+
+def enqueue_now(redis_url: str, kind: CleanupType) -> TaskInfo:
+    """:func:`enqueue_cleanup` for plain code, such as the CLI, with a client of its own."""
+    with SyncClient.from_url(redis_url) as client:
+        info = client.enqueue(cleanup_task(kind))
+    log.info("Enqueued task type=%s id=%s queue=%s.", info.type, info.id, info.queue)
+    return info

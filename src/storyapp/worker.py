@@ -39,13 +39,25 @@ def log_failure(task: ActiveTask, error: BaseException) -> None:
         return
     log.warning(
         "Task type=%s id=%s failed, asyncq retries it later (retried=%d max_retry=%d): %s: %s",
-        task.type, task.id, task.retry_count, task.max_retry, type(error).__name__, error,
+        task.type, task.id, task.retry_count, task.max_retry, type(error).__name__,
+        first_line(error),
     )  # fmt: skip
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error; SQLAlchemy's carry the whole statement after it."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else ""
 
 
 def server_config(settings: Settings, **overrides: Any) -> ServerConfig:
     """The worker's server settings; ``overrides`` are ServerConfig fields (tests shorten them)."""
-    fields: dict[str, Any] = {"queues": QUEUES, "error_handler": log_failure, **overrides}
+    fields: dict[str, Any] = {
+        "queues": QUEUES,
+        "concurrency": 4,
+        "error_handler": log_failure,
+        **overrides,
+    }
     return ServerConfig.from_url(settings.redis.url, **fields)
 
 
@@ -74,7 +86,7 @@ class StoryWorker:
     async def start(self) -> None:
         """Connect to the database, then start the scheduler and the server."""
         await asyncio.to_thread(ping, self.engine)
-        log.info("Connected to the database: %s.", self.settings.db.describe())
+        log.info("Connected to the database: %s.", self.engine.url.render_as_string())
 
         mux = ServeMux()
         for task_type, handler in (

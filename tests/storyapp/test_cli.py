@@ -1,0 +1,89 @@
+"""The ``storyapp`` command as a user runs it: database set-up, stats, and bad settings."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
+
+from storyapp.cli import app
+
+
+def run_storyapp(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "storyapp.cli", *args],
+        check=False,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def postgres_env(postgres_url: str, schema: str) -> dict[str, str]:
+    url = make_url(postgres_url)
+    return {
+        "APP_DB_HOST": url.host or "127.0.0.1",
+        "APP_DB_PORT": str(url.port or 5432),
+        "APP_DB_USER": url.username or "postgres",
+        "APP_DB_PASSWORD": url.password or "",
+        "APP_DB_NAME": url.database or "test",
+        "APP_DB_SSLMODE": "disable",
+        "APP_DB_SCHEMA": schema,
+    }
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    if request.param == "sqlite":
+        return {"APP_DB_PATH": str(tmp_path / "cli.db")}
+    schema: str = request.getfixturevalue("pg_schema")
+    return postgres_env(request.getfixturevalue("postgres_url"), schema)
+
+
+def test_init_seed_and_stats_report_the_seeded_shares(db_env: dict[str, str]) -> None:
+    runner = CliRunner()
+
+    init = runner.invoke(app, ["db", "init"], env=db_env)
+    seed = runner.invoke(app, ["db", "seed", "--scale", "0.1"], env=db_env)
+    stats = runner.invoke(app, ["db", "stats", "--json"], env=db_env)
+
+    assert (init.exit_code, seed.exit_code, stats.exit_code) == (0, 0, 0), seed.output
+    assert json.loads(stats.stdout) == {
+        "tokens": {"total": 2000, "purgeable": 800},
+        "stories": {"total": 400, "purgeable": 100},
+        "webhook_events": {"total": 1000, "purgeable": 475},
+    }
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("APP_CLEANUP_BATCH_SIZE", "lots"), ("APP_CLEANUP_STORIES_SCHEDULE", "every day")],
+)
+def test_a_bad_setting_stops_the_command_with_one_line_naming_it(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    env = {"APP_DB_PATH": str(tmp_path / "x.db"), variable: value}
+
+    result = run_storyapp("db", "stats", env=env)
+
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"storyapp: error: {variable} ")
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unreachable_database_is_one_line_too(tmp_path: Path) -> None:
+    env = {"APP_DB_HOST": "127.0.0.1", "APP_DB_PORT": "1", "APP_DB_SSLMODE": "disable"}
+
+    result = run_storyapp("db", "init", env=env)
+
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("storyapp: error: the database failed: ")
