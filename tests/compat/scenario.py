@@ -229,16 +229,19 @@ def decoded(message: Message) -> dict[str, Any]:
 
 
 def encoded(proto: str, fields: Mapping[str, Any]) -> bytes:
-    """The deterministic encoding of a message given in the recorded form."""
+    """The deterministic encoding of a message given in the recorded form.
+
+    Timestamps are always written, even when zero, as asynq always sets them.
+    """
     message = _PROTOS[proto]()
     for name, value in fields.items():
         fd = message.DESCRIPTOR.fields_by_name[name]
         if fd.message_type is not None and fd.message_type.GetOptions().map_entry:
             getattr(message, name).update(value)
         elif fd.message_type is not None:
-            if value != {"seconds": 0, "nanos": 0} or message.HasField(name):
-                getattr(message, name).seconds = value["seconds"]
-                getattr(message, name).nanos = value["nanos"]
+            getattr(message, name).SetInParent()
+            getattr(message, name).seconds = value["seconds"]
+            getattr(message, name).nanos = value["nanos"]
         elif fd.type == fd.TYPE_BYTES:
             setattr(message, name, bytes.fromhex(value))
         elif fd.is_repeated:
