@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import inspect
 import logging
-import signal
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -24,7 +23,7 @@ import redis.asyncio as aioredis
 
 from asyncq.errors import AsyncqError, ConfigError
 from asyncq.redis.connection import RedisConfig
-from asyncq.scheduler import MissedPolicy, Scheduler, SchedulerConfig
+from asyncq.scheduler import MissedPolicy, Scheduler, SchedulerConfig, run_until_signalled
 from asyncq.task import Task
 
 logger = logging.getLogger("asyncq.periodic")
@@ -89,15 +88,7 @@ class PeriodicTaskManager:
 
     async def run(self) -> None:
         """Start, run until SIGINT or SIGTERM, then shut down."""
-        loop = asyncio.get_running_loop()
-        stop = asyncio.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        await self.start()
-        try:
-            await stop.wait()
-        finally:
-            await self.shutdown()
+        await run_until_signalled(self.start, self.shutdown)
 
     async def sync(self) -> None:
         """Read the provider once and bring the entries in step with it."""

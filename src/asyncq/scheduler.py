@@ -259,15 +259,7 @@ class Scheduler:
 
     async def run(self) -> None:
         """Start, wait for SIGINT or SIGTERM, then shut down."""
-        loop = asyncio.get_running_loop()
-        stop = asyncio.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        await self.start()
-        try:
-            await stop.wait()
-        finally:
-            await self.shutdown()
+        await run_until_signalled(self.start, self.shutdown)
 
     async def _withdraw(self) -> None:
         others = await self.store.leave(self.id, self.config.clock.now())
@@ -457,6 +449,21 @@ class Scheduler:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=max(seconds, 0))
         return not self._stopping.is_set()
+
+
+async def run_until_signalled(
+    start: Callable[[], Awaitable[None]], shutdown: Callable[[], Awaitable[None]]
+) -> None:
+    """Run ``start``, wait for SIGINT or SIGTERM, then run ``shutdown``."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await start()
+    try:
+        await stop.wait()
+    finally:
+        await shutdown()
 
 
 def _check_options(options: TaskOptions) -> None:
