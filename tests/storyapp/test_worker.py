@@ -5,19 +5,43 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.engine import make_url
 from storyapp_rows import add_event, add_story, add_tokens
 from worker_support import EVERY_SECOND, fast_worker, purgeable, settings_for, wait_for
 
+from asyncq.client import Client
 from asyncq.inspector import Inspector
+from asyncq.task import Task, TaskOptions
 from storyapp.db import make_engine
+from storyapp.legacy import start_legacy_scheduler
+from storyapp.models import HasId, Story, StripeWebhookEvent, VerificationToken
+from storyapp.stats import table_stats
+from storyapp.tasks import enqueue_delete_stories, enqueue_token_cleanup, enqueue_webhook_cleanup
 
 DAY = timedelta(days=1)
+
+
+def ordered_ids(engine: Engine, model: type[HasId]) -> list[int]:
+    with engine.connect() as connection:
+        return list(connection.scalars(select(model.id).order_by(model.id)))
+
+
+def token_ids(engine: Engine) -> list[int]:
+    return ordered_ids(engine, VerificationToken)
+
+
+def story_ids(engine: Engine) -> list[int]:
+    return ordered_ids(engine, Story)
+
+
+def event_ids(engine: Engine) -> list[int]:
+    return ordered_ids(engine, StripeWebhookEvent)
 
 
 async def test_the_worker_runs_every_cleanup_on_its_schedule(
@@ -119,3 +143,96 @@ async def test_the_worker_survives_a_database_outage(
         admin.dispose()
 
     assert still_there == 3
+
+
+@pytest.mark.usefixtures("raw_redis")
+async def test_enqueued_cleanups_run_on_the_worker_against_the_database(
+    engine: Engine, redis_url: str
+) -> None:
+    now = datetime.now(UTC)
+    add_tokens(engine, [now - DAY] * 4 + [now + DAY] * 2, now - 2 * DAY)
+    live = add_story(engine, now - 90 * DAY, None, comments=1, views=1)
+    add_story(engine, now - 90 * DAY, now - 45 * DAY, comments=3, views=2)
+    stuck = add_event(engine, now - 40 * DAY, None)
+    add_event(engine, now - 40 * DAY, now - 40 * DAY)
+    worker = fast_worker(settings_for(redis_url), engine)
+    client = Client.from_url(redis_url)
+
+    async def all_purged() -> bool:
+        return set((await purgeable(engine)).values()) == {0}
+
+    await worker.start()
+    try:
+        infos = [
+            await enqueue_token_cleanup(client),
+            await enqueue_delete_stories(client),
+            await enqueue_webhook_cleanup(client),
+        ]
+        await wait_for(all_purged)
+    finally:
+        await worker.shutdown()
+        await client.close()
+
+    assert {info.queue for info in infos} == {"cleanup"}
+    assert table_stats(engine)["tokens"]["total"] == 2
+    assert story_ids(engine) == [live]
+    assert event_ids(engine) == [stuck]
+
+
+@pytest.mark.usefixtures("raw_redis")
+async def test_a_task_with_a_payload_is_archived_without_retries(
+    sqlite_engine: Engine, redis_url: str
+) -> None:
+    now = datetime.now(UTC)
+    add_tokens(sqlite_engine, [now - DAY], now - 2 * DAY)
+    worker = fast_worker(settings_for(redis_url), sqlite_engine)
+    client = Client.from_url(redis_url)
+    inspector = Inspector.from_url(redis_url)
+    task = Task("cleanup:expired_tokens", b'{"user_id": 7}', options=TaskOptions(queue="cleanup"))
+
+    async def archived() -> bool:
+        return (await inspector.queue_info("cleanup")).archived == 1
+
+    await worker.start()
+    try:
+        info = await client.enqueue(task)
+        await wait_for(archived)
+        [dead] = await inspector.list_tasks("cleanup", "archived")
+    finally:
+        await worker.shutdown()
+        await client.close()
+        await inspector.close()
+
+    assert dead.id == info.id
+    assert dead.retried == 0
+    assert dead.last_err.startswith("SkipRetry: Task type=cleanup:expired_tokens takes an empty")
+    assert table_stats(sqlite_engine)["tokens"]["purgeable"] == 1
+
+
+@pytest.mark.usefixtures("raw_redis")
+async def test_worker_and_legacy_scheduler_firing_together_leave_the_right_rows(
+    engine: Engine, redis_url: str
+) -> None:
+    now = datetime.now(UTC)
+    add_tokens(engine, [now - timedelta(seconds=s) for s in range(1, 2001)], now - DAY)
+    kept = add_tokens(engine, [now + DAY] * 10, now - DAY)
+    for _ in range(20):
+        add_story(engine, now - 90 * DAY, now - 60 * DAY, comments=2, views=2)
+    every = {"tokens": EVERY_SECOND, "stories": EVERY_SECOND, "webhooks": EVERY_SECOND}
+    settings = settings_for(redis_url, **every)
+    small_batches = replace(settings.cleanup, batch_size=50)
+    worker = fast_worker(replace(settings, cleanup=small_batches), engine)
+
+    async def all_purged() -> bool:
+        return set((await purgeable(engine)).values()) == {0}
+
+    legacy = start_legacy_scheduler(engine, small_batches)
+    await worker.start()
+    try:
+        await wait_for(all_purged)
+    finally:
+        await worker.shutdown()
+        legacy.shutdown()
+
+    assert token_ids(engine) == kept
+    assert table_stats(engine)["stories"]["total"] == 0
