@@ -34,6 +34,13 @@ METRICS: tuple[Metric, ...] = (
     Metric("rt_enqueue_batch", "round trips per batched enqueue", "calls", False, True),
     Metric("rt_worker_drain", "worker round trips per task, busy", "calls", False, True),
     Metric("rt_worker_idle", "worker round trips per task, idle", "calls", False, True),
+    Metric("inspect_queues", "Inspector: list 300 queues", "s", False, True),
+    Metric("inspect_queue_infos", "Inspector: statistics of 300 queues", "s", False, True),
+    Metric("inspect_first_page", "Inspector: first page of the big queue", "s", False, True),
+    Metric("inspect_last_page", "Inspector: last page of the big queue", "s", False, True),
+    Metric("cleanup_total", "token clean-up: total time", "s", False, True),
+    Metric("cleanup_longest", "token clean-up: longest statement", "ms", False, True),
+    Metric("cleanup_reader_p99", "token clean-up: concurrent reader p99", "ms", False, True),
 )
 
 BY_KEY = {metric.key: metric for metric in METRICS}

@@ -24,7 +24,7 @@ from asyncq.devserver import RedisProcess
 from benchmarks import report
 from benchmarks.context import FULL, QUICK, Context, Plan
 from benchmarks.environments import BENCH_DIR, ROOT, ensure_peer_environments, python_of
-from benchmarks.figures import drain, enqueue, memory, pickup, roundtrips
+from benchmarks.figures import cleanup, drain, enqueue, inspector, memory, pickup, roundtrips
 from benchmarks.metrics import METRICS
 from benchmarks.processes import BenchmarkError
 from benchmarks.systems import System, select
@@ -83,7 +83,24 @@ def measure_all(ctx: Context, systems: tuple[System, ...]) -> tuple[report.Runs,
                     continue
                 for key, value in values.items():
                     runs[system.key][key][run] = value
+    if any(system.key == "asyncq" for system in systems):
+        for name, figure in (("inspector", inspector), ("cleanup", cleanup)):
+            errors += _measure_once(ctx, name, figure, runs["asyncq"])
     return runs, errors
+
+
+def _measure_once(
+    ctx: Context, name: str, figure: ModuleType, figures: dict[str, list[float | None]]
+) -> list[str]:
+    """A figure that prepares its data once and times itself once per run."""
+    _progress(f"asyncq {name}")
+    ctx.use_log(f"asyncq-{name}")
+    try:
+        figures.update(figure.measure(ctx))
+    except Exception as error:  # one failing figure must not lose the others
+        _progress(f"  failed: {error!r}")
+        return [f"asyncq {name}: {error!r}"]
+    return []
 
 
 def _progress(message: str) -> None:
