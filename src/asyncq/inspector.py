@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from types import TracebackType
+from typing import Any
 
 import redis.asyncio as aioredis
 
@@ -212,6 +213,10 @@ class Inspector:
         if stop < start:
             return []
         return await self._admin.scheduler_events(entry_id, start, stop)
+
+    async def redis_info(self) -> dict[str, Any]:
+        """The Redis server's INFO fields, such as ``redis_version`` and ``used_memory``."""
+        return await self._admin.redis_info()
 
     async def _require_queue(self, queue: str) -> None:
         _require_name(queue)

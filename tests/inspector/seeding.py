@@ -6,7 +6,10 @@ records directly instead of going through asyncq's own client.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import redis.asyncio as aioredis
 
@@ -96,3 +99,25 @@ async def snapshot(client: aioredis.Redis) -> dict[str, object]:
         elif kind == "zset":
             state[key] = await client.zrange(key, 0, -1, withscores=True)
     return state
+
+
+def run_seed(url: str, write: Callable[[aioredis.Redis], Awaitable[Any]]) -> Any:
+    """Run an async seeding function on its own connection, from synchronous tests."""
+
+    async def run() -> Any:
+        client = aioredis.Redis.from_url(url)
+        try:
+            return await write(client)
+        finally:
+            await client.aclose()
+
+    return asyncio.run(run())
+
+
+def pending(queue: str = "default", **fields: Any) -> Callable[[aioredis.Redis], Awaitable[str]]:
+    """A seeding function that stores one pending task and returns its ID."""
+
+    async def write(client: aioredis.Redis) -> str:
+        return await put_task(client, message(queue=queue, **fields), TaskState.PENDING)
+
+    return write

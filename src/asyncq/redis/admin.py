@@ -426,6 +426,12 @@ class RedisAdmin:
         logger.info("Published cancellation task_id=%s listeners=%d.", task_id, listeners)
         return int(listeners)
 
+    async def redis_info(self) -> dict[str, Any]:
+        """Redis' own INFO fields (version, memory, clients), for dashboards."""
+        with redis_errors_translated("reading Redis INFO"):
+            info: dict[str, Any] = await self.client.info()
+        return info
+
     # --- servers and schedulers ---------------------------------------------------------
 
     async def servers(self) -> list[ServerInfo]:
