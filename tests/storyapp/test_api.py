@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 import redis
 from sqlalchemy import Engine
-from starlette.testclient import TestClient
 from storyapp_rows import add_tokens
 from worker_support import EVERY_SECOND, settings_for
 
@@ -25,13 +26,19 @@ from storyapp.tasks import CleanupType, enqueue_cleanup
 TOKEN = "let-me-in"
 
 
-def serve(settings: Settings, engine: Engine) -> Iterator[TestClient]:
+@asynccontextmanager
+async def serve(settings: Settings, engine: Engine) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with its lifespan running, and an HTTP client that talks to it in-process."""
     client = Client.from_url(settings.redis.url)
 
     async def enqueue(kind: CleanupType) -> str:
         return (await enqueue_cleanup(client, kind)).id
 
-    with TestClient(create_app(settings, engine, enqueue, client.close)) as http:
+    app = create_app(settings, engine, enqueue, client.close)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://storyapp") as http,
+    ):
         yield http
 
 
@@ -41,22 +48,25 @@ def api_settings(redis_url: str, token: str = TOKEN, legacy: bool = False) -> Se
 
 
 @pytest.fixture
-def http(sqlite_engine: Engine, redis_url: str, raw_redis: redis.Redis) -> Iterator[TestClient]:
-    yield from serve(api_settings(redis_url), sqlite_engine)
+async def http(
+    sqlite_engine: Engine, redis_url: str, raw_redis: redis.Redis
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve(api_settings(redis_url), sqlite_engine) as client:
+        yield client
 
 
-def test_health_reports_the_database_and_the_phase(http: TestClient) -> None:
-    response = http.get("/health")
+async def test_health_reports_the_database_and_the_phase(http: httpx.AsyncClient) -> None:
+    response = await http.get("/health")
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "legacy_scheduler": False}
 
 
-def test_health_is_503_while_the_database_is_unreachable(redis_url: str) -> None:
+async def test_health_is_503_while_the_database_is_unreachable(redis_url: str) -> None:
     unreachable = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/none")
 
-    for http in serve(api_settings(redis_url), unreachable):
-        response = http.get("/health")
+    async with serve(api_settings(redis_url), unreachable) as http:
+        response = await http.get("/health")
 
     assert response.status_code == 503
     assert response.json()["database"] == "unreachable"
@@ -70,10 +80,12 @@ def test_health_is_503_while_the_database_is_unreachable(redis_url: str) -> None
         ("webhooks", "cleanup:stripe_webhook_events"),
     ],
 )
-def test_an_admin_enqueues_a_cleanup_on_the_cleanup_queue(
-    http: TestClient, raw_redis: redis.Redis, name: str, task_type: str
+async def test_an_admin_enqueues_a_cleanup_on_the_cleanup_queue(
+    http: httpx.AsyncClient, raw_redis: redis.Redis, name: str, task_type: str
 ) -> None:
-    response = http.post(f"/admin/cleanups/{name}", headers={"Authorization": f"Bearer {TOKEN}"})
+    response = await http.post(
+        f"/admin/cleanups/{name}", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
 
     assert response.status_code == 202
     task_id = response.json()["task_id"]
@@ -82,36 +94,38 @@ def test_an_admin_enqueues_a_cleanup_on_the_cleanup_queue(
 
 
 @pytest.mark.parametrize("header", [None, "Bearer wrong", f"Basic {TOKEN}", TOKEN])
-def test_admin_endpoints_refuse_a_missing_or_wrong_token(
-    http: TestClient, raw_redis: redis.Redis, header: str | None
+async def test_admin_endpoints_refuse_a_missing_or_wrong_token(
+    http: httpx.AsyncClient, raw_redis: redis.Redis, header: str | None
 ) -> None:
     headers = {"Authorization": header} if header else {}
 
-    response = http.post("/admin/cleanups/tokens", headers=headers)
+    response = await http.post("/admin/cleanups/tokens", headers=headers)
 
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
     assert raw_redis.exists(keys.pending_key("cleanup")) == 0
 
 
-def test_admin_endpoints_are_off_without_a_configured_token(
+async def test_admin_endpoints_are_off_without_a_configured_token(
     sqlite_engine: Engine, redis_url: str, raw_redis: redis.Redis
 ) -> None:
-    for http in serve(api_settings(redis_url, token=""), sqlite_engine):
-        response = http.post("/admin/cleanups/tokens", headers={"Authorization": "Bearer "})
+    async with serve(api_settings(redis_url, token=""), sqlite_engine) as http:
+        response = await http.post("/admin/cleanups/tokens", headers={"Authorization": "Bearer "})
 
     assert response.status_code == 503
     assert "APP_ADMIN_TOKEN" in response.json()["error"]
 
 
-def test_an_unknown_cleanup_is_404(http: TestClient) -> None:
-    response = http.post("/admin/cleanups/users", headers={"Authorization": f"Bearer {TOKEN}"})
+async def test_an_unknown_cleanup_is_404(http: httpx.AsyncClient) -> None:
+    response = await http.post(
+        "/admin/cleanups/users", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
 
     assert response.status_code == 404
     assert response.json() == {"error": "Unknown clean-up; use one of tokens, stories, webhooks."}
 
 
-def test_in_phase_one_the_api_runs_the_legacy_scheduler(
+async def test_in_phase_one_the_api_runs_the_legacy_scheduler(
     sqlite_engine: Engine, redis_url: str
 ) -> None:
     now = datetime.now(UTC)
@@ -119,10 +133,11 @@ def test_in_phase_one_the_api_runs_the_legacy_scheduler(
     settings = api_settings(redis_url, legacy=True)
     settings = replace(settings, cleanup=replace(settings.cleanup, tokens_schedule=EVERY_SECOND))
 
-    for http in serve(settings, sqlite_engine):
-        assert http.get("/health").json()["legacy_scheduler"] is True
-        deadline = time.monotonic() + 10
-        while table_stats(sqlite_engine)["tokens"]["total"] and time.monotonic() < deadline:
-            time.sleep(0.05)
+    async with serve(settings, sqlite_engine) as http:
+        assert (await http.get("/health")).json()["legacy_scheduler"] is True
+        for _ in range(200):
+            if not (await asyncio.to_thread(table_stats, sqlite_engine))["tokens"]["total"]:
+                break
+            await asyncio.sleep(0.05)
 
     assert table_stats(sqlite_engine)["tokens"]["total"] == 0
