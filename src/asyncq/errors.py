@@ -101,14 +101,14 @@ class ServerClosedError(AsyncqError):
     """Raised when a server that has been shut down is started again."""
 
 
-class SkipRetry(Exception):  # noqa: N818 - named after asynq's sentinel
+class SkipRetry(Exception):
     """Raised by a handler to archive its task now instead of retrying it."""
 
     def __init__(self, message: str = "skip retry for the task") -> None:
         super().__init__(message)
 
 
-class RevokeTask(Exception):  # noqa: N818 - named after asynq's sentinel
+class RevokeTask(Exception):
     """Raised by a handler to delete its task: counted as processed, never retried."""
 
     def __init__(self, message: str = "revoke task") -> None:
