@@ -156,6 +156,22 @@ class Broker(Protocol):
     async def reclaim_stale_aggregation_sets(self, queue: str) -> None:
         """Return the tasks of aggregation sets past their deadline to their groups."""
 
+    async def commit_aggregation(
+        self,
+        msg: TaskMessage,
+        group: str,
+        set_id: str,
+        process_at: int | None = None,
+        unique_ttl: int | None = None,
+    ) -> bool:
+        """Store the task made from an aggregation set and delete the set, in one step.
+
+        The task goes to ``msg.queue`` (the group's queue): pending, or scheduled at
+        ``process_at``. Returns False, writing nothing, when the set is gone (reclaimed
+        after its deadline). Raises DuplicateTaskError or TaskIDConflictError; on either,
+        nothing is written and the set stays for the recoverer.
+        """
+
     # --- server state, cancellation and wake-ups ---------------------------------------
 
     async def write_server_state(

@@ -29,6 +29,15 @@ from typing import Any, Protocol
 from asyncq.broker import Broker
 from asyncq.errors import AsyncqError, ConfigError, ServerClosedError
 from asyncq.mux import Handler
+from asyncq.worker.aggregator import (
+    DEFAULT_GRACE_PERIOD,
+    Aggregator,
+    AggregatorParams,
+    GroupAggregator,
+    UnservedGroupsWatch,
+    UnservedGroupsWatchParams,
+    check_group_settings,
+)
 from asyncq.worker.forwarder import Forwarder, ForwarderParams
 from asyncq.worker.healthcheck import HealthCheck, HealthCheckFunc, HealthCheckParams
 from asyncq.worker.heartbeat import Heartbeat, HeartbeatParams, ServerIdentity
@@ -93,6 +102,16 @@ class ServerConfig:
         ``None`` disables the health check.
     task_log_level: level of the one line logged when a task starts and when it ends
         (default DEBUG, so the hot path stays quiet; set logging.INFO to see every task).
+    group_aggregator: ``aggregate(group, tasks) -> Task`` (plain or async) that turns the
+        tasks of a ready group into one task, enqueued in the group's queue; ``None``
+        means grouped tasks are not aggregated by this server (a warning says so once
+        when a served queue holds groups).
+    group_grace_period: seconds without a new task after which a group is ready
+        (default 60; at least 1). Groups are checked every ``min(7, grace period)`` s.
+    group_max_delay: seconds after its oldest task joined at which a group is ready
+        however busy it is (default 0: no limit).
+    group_max_size: number of tasks at which a group is ready at once, and the most
+        tasks one aggregation takes (default 0: no limit).
     """
 
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -114,6 +133,10 @@ class ServerConfig:
     health_check_func: HealthCheckFunc | None = None
     health_check_interval: float = 15.0
     task_log_level: int = logging.DEBUG
+    group_aggregator: GroupAggregator | None = None
+    group_grace_period: float = DEFAULT_GRACE_PERIOD
+    group_max_delay: float = 0.0
+    group_max_size: int = 0
     weights: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -125,6 +148,7 @@ class ServerConfig:
         for name in _INTERVALS:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be a positive number of seconds.")
+        check_group_settings(self.group_grace_period, self.group_max_delay, self.group_max_size)
 
     @classmethod
     def from_url(cls, url: str, **fields: Any) -> ServerConfig:
@@ -283,6 +307,7 @@ class Server:
                 JanitorParams(broker, names, config.janitor_interval, config.janitor_batch_size)
             ),
         ]
+        components.append(self._group_component())
         if config.health_check_func is not None:
             components.append(
                 HealthCheck(
@@ -293,6 +318,19 @@ class Server:
             )
         components.append(Heartbeat(self._heartbeat_params(processor)))
         return components
+
+    def _group_component(self) -> _Component:
+        """The aggregator, or a watch that warns once about groups nobody aggregates."""
+        config = self.config
+        if config.group_aggregator is None:
+            return UnservedGroupsWatch(UnservedGroupsWatchParams(self.broker, self.queues.names))
+        return Aggregator(
+            AggregatorParams(
+                self.broker, self.queues.names, config.group_aggregator,
+                config.group_grace_period, config.group_max_delay, config.group_max_size,
+                shutdown_timeout=config.shutdown_timeout,
+            )
+        )  # fmt: skip
 
     def _recoverer_params(self, outcomes: Outcomes) -> RecovererParams:
         cutoff = self.config.recoverer_cutoff

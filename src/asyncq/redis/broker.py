@@ -474,6 +474,33 @@ class RedisBroker:
             group_key_prefix=keys.group_key_prefix(queue),
         )
 
+    async def commit_aggregation(
+        self,
+        msg: TaskMessage,
+        group: str,
+        set_id: str,
+        process_at: int | None = None,
+        unique_ttl: int | None = None,
+    ) -> bool:
+        q = msg.queue
+        return await scripts.aggregate_commit(
+            self.client,
+            set_key=keys.aggregation_set_key(q, group, set_id),
+            aggregation_sets_key=keys.aggregation_sets_key(q),
+            task_key=keys.task_key(q, msg.id),
+            pending_key=keys.pending_key(q),
+            scheduled_key=keys.scheduled_key(q),
+            unique_key=_unique_key(msg, unique_ttl),
+            task_key_prefix=keys.task_key_prefix(q),
+            task_id=msg.id,
+            msg=msg.SerializeToString(),
+            now_ns=_ns(self.clock.now()),
+            process_at=int(process_at or 0),
+            lock_ttl=_lock_ttl(unique_ttl),
+            queue=q,
+            wakeup_channel=keys.WAKEUP_CHANNEL,
+        )
+
     # --- server state, cancellation and wake-ups ---------------------------------------
 
     async def write_server_state(

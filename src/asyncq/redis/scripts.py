@@ -319,6 +319,7 @@ _AGGREGATION_CHECK = Script("aggregation_check")
 _READ_AGGREGATION_SET = Script("read_aggregation_set")
 _DELETE_AGGREGATION_SET = Script("delete_aggregation_set")
 _RECLAIM_STALE_AGGREGATION_SETS = Script("reclaim_stale_aggregation_sets")
+_AGGREGATE_COMMIT = Script("aggregate_commit", {0: _ID_TAKEN, -1: _LOCK_HELD})
 _WRITE_SERVER_STATE = Script("write_server_state")
 _CLEAR_SERVER_STATE = Script("clear_server_state")
 
@@ -648,6 +649,38 @@ async def reclaim_stale_aggregation_sets(
         client, [aggregation_sets_key, groups_key], [now, group_key_prefix]
     )
     return int(reclaimed)
+
+
+async def aggregate_commit(
+    client: aioredis.Redis,
+    *,
+    set_key: str,
+    aggregation_sets_key: str,
+    task_key: str,
+    pending_key: str,
+    scheduled_key: str,
+    unique_key: str | None,
+    task_key_prefix: str,
+    task_id: str,
+    msg: bytes,
+    now_ns: int,
+    process_at: int,
+    lock_ttl: int,
+    queue: str,
+    wakeup_channel: str,
+) -> bool:
+    """Store an aggregated task and delete its set; False when the set is gone.
+
+    DuplicateTaskError or TaskIDConflictError when the task cannot be stored.
+    """
+    committed = await _AGGREGATE_COMMIT(
+        client,
+        _with_optional(
+            [set_key, aggregation_sets_key, task_key, pending_key, scheduled_key], unique_key
+        ),
+        [task_key_prefix, task_id, msg, now_ns, process_at, lock_ttl, queue, wakeup_channel],
+    )
+    return bool(committed == 1)
 
 
 def write_server_state(
