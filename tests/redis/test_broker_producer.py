@@ -17,7 +17,7 @@ from asyncq.errors import (
 from asyncq.redis import keys
 from asyncq.redis.broker import RedisBroker
 
-NOW_NS = int(NOW * 1_000_000_000)
+NOW_NS = 1_800_000_000_250_000_000
 UNIQUE = keys.unique_key("default", "email:send", b'{"user_id":42}')
 
 

@@ -605,7 +605,9 @@ def _copy(msg: TaskMessage) -> TaskMessage:
 
 
 def _ns(now: float) -> int:
-    return int(now * 1_000_000_000)
+    """Unix nanoseconds; the whole seconds are kept exact, which ``now * 1e9`` would not."""
+    whole = int(now)
+    return whole * 1_000_000_000 + round((now - whole) * 1_000_000_000)
 
 
 def _unique_key(msg: TaskMessage, unique_ttl: int | None) -> str | None:
