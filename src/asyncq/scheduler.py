@@ -49,6 +49,8 @@ from typing import Any, Literal
 import redis.asyncio as aioredis
 
 from asyncq import cron, goformat
+from asyncq.client import _Prepared as Prepared
+from asyncq.client import prepare
 from asyncq.clock import SYSTEM_CLOCK, Clock
 from asyncq.errors import (
     AsyncqError,
@@ -58,8 +60,7 @@ from asyncq.errors import (
     SchedulerError,
     TaskIDConflictError,
 )
-from asyncq.proto import SchedulerEntry, TaskMessage
-from asyncq.redis import keys
+from asyncq.proto import SchedulerEntry
 from asyncq.redis.connection import RedisConfig, connect
 from asyncq.redis.schedule_store import (
     FireMode,
@@ -69,14 +70,10 @@ from asyncq.redis.schedule_store import (
     ScheduleStore,
 )
 from asyncq.task import (
-    DEFAULT_MAX_RETRY,
     DEFAULT_QUEUE,
     Task,
     TaskInfo,
     TaskOptions,
-    TaskState,
-    seconds,
-    unix_seconds,
 )
 
 logger = logging.getLogger("asyncq.scheduler")
@@ -143,10 +140,15 @@ class Entry:
     spec: str
     schedule: cron.Schedule
     task: Task
-    options: TaskOptions
+    call_options: TaskOptions
+    """The options given to ``register``; the task's own options come first."""
     option_strings: list[str]
     missed: MissedPolicy
     runner: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    @property
+    def options(self) -> TaskOptions:
+        return self.task.options.merged(self.call_options)
 
     @property
     def queue(self) -> str:
@@ -194,9 +196,8 @@ class Scheduler:
         if not task.type.strip():
             raise SchedulerError("Cannot register a task whose type is blank; give it a type.")
         schedule = cron.parse(spec, self._zone)
-        register_options = TaskOptions.of(options)
-        merged = task.options.merged(register_options)
-        _check_options(merged)
+        call_options = TaskOptions.of(options)
+        prepare(task, call_options, self.config.clock.now())
 
         option_strings = goformat.options_strings(options)
         all_strings = [*goformat.options_strings(dict(task.options.given())), *option_strings]
@@ -205,7 +206,7 @@ class Scheduler:
             return new_id
 
         entry = Entry(
-            new_id, spec, schedule, task, merged, option_strings, missed or self.config.missed
+            new_id, spec, schedule, task, call_options, option_strings, missed or self.config.missed
         )
         self._entries[new_id] = entry
         if self._heartbeat is not None:
@@ -382,43 +383,51 @@ class Scheduler:
                 await self._sleep(_RETRY_DELAY)
 
     async def _fire(self, entry: Entry, tick: int, mode: str) -> FireOutcome:
-        request = self._compose(entry, tick)
+        """One attempt at a tick: build the task as the client would, then run the script."""
+        prepared = prepare(entry.task, entry.call_options, self.config.clock.now())
+        request = FireRequest(
+            entry.id,
+            tick,
+            prepared.msg,
+            prepared.state.value,
+            int(prepared.process_at),
+            prepared.unique_ttl,
+        )
         if mode != FireMode.SKIP and self.config.pre_enqueue is not None:
             await _call_hook(self.config.pre_enqueue, entry.task, entry.options)
 
-        await self.store.publish_queue(request.message.queue)
+        await self.store.publish_queue(prepared.msg.queue)
         outcome = await self.store.fire(request, mode, self.config.max_lateness)
-        await self._report(entry, request, outcome)
+        await self._report(entry, tick, prepared, outcome)
         return outcome
 
-    async def _report(self, entry: Entry, request: FireRequest, outcome: FireOutcome) -> None:
+    async def _report(
+        self, entry: Entry, tick: int, prepared: Prepared, outcome: FireOutcome
+    ) -> None:
         """Record history and call the post-enqueue hook for a tick this scheduler handled."""
-        msg = request.message
-        error: AsyncqError | None = None
-        info: TaskInfo | None = None
-        if outcome.result is FireResult.ENQUEUED:
-            state = TaskState(request.state)
-            at = request.process_at if state is TaskState.SCHEDULED else outcome.redis_time
-            info = TaskInfo.from_message(
-                msg, state, at if state is not TaskState.AGGREGATING else None
-            )
+        msg = prepared.msg
+        errors: dict[FireResult, type[AsyncqError]] = {
+            FireResult.TASK_ID_CONFLICT: TaskIDConflictError,
+            FireResult.DUPLICATE_TASK: DuplicateTaskError,
+        }
+        result = outcome.result
+        if result is FireResult.ENQUEUED:
+            info: TaskInfo | None = prepared.info()
+            error: AsyncqError | None = None
             await self._record(entry, msg.id, outcome.redis_time)
             logger.info(
                 "Enqueued task task_id=%s type=%s queue=%s for entry entry_id=%s tick=%d.",
-                msg.id, msg.type, msg.queue, entry.id, request.tick,
+                msg.id, msg.type, msg.queue, entry.id, tick,
             )  # fmt: skip
-        elif outcome.result is FireResult.TASK_ID_CONFLICT:
-            error = TaskIDConflictError()
-        elif outcome.result is FireResult.DUPLICATE_TASK:
-            error = DuplicateTaskError()
+        elif result in errors:
+            info, error = None, errors[result]()
+            logger.warning(
+                "Could not enqueue task type=%s for entry entry_id=%s tick=%d: %s.",
+                msg.type, entry.id, tick, error,
+            )  # fmt: skip
         else:
             return
 
-        if error is not None:
-            logger.warning(
-                "Could not enqueue task type=%s for entry entry_id=%s tick=%d: %s.",
-                msg.type, entry.id, request.tick, error,
-            )  # fmt: skip
         if self.config.post_enqueue is not None:
             await _call_hook(self.config.post_enqueue, info, error)
 
@@ -429,20 +438,6 @@ class Scheduler:
             logger.warning(
                 "Could not record the enqueue of task_id=%s in history: %s", task_id, exc
             )
-
-    def _compose(self, entry: Entry, tick: int) -> FireRequest:
-        """The task message and path for one tick, as the client would choose them."""
-        options = entry.options
-        msg = _message(entry.task, options)
-        process_at = _process_at(options, tick)
-        now = self.config.clock.now()
-        unique = goformat.to_nanoseconds(options.unique) / goformat.SECOND if options.unique else 0
-
-        if process_at > now:
-            ttl = int(process_at + unique - now) if unique else None
-            return FireRequest(entry.id, tick, msg, "scheduled", int(process_at), ttl)
-        state = "aggregating" if options.group else "pending"
-        return FireRequest(entry.id, tick, msg, state, 0, int(unique) if unique else None)
 
     async def _sleep(self, seconds: float) -> bool:
         """Sleep unless stopping; False when the scheduler is stopping."""
@@ -464,48 +459,6 @@ async def run_until_signalled(
         await stop.wait()
     finally:
         await shutdown()
-
-
-def _check_options(options: TaskOptions) -> None:
-    if options.unique is not None and goformat.to_nanoseconds(options.unique) < goformat.SECOND:
-        raise ConfigError("Unique TTL cannot be less than 1s; give unique=1 or more seconds.")
-    for name in ("queue", "task_id", "group"):
-        value = getattr(options, name)
-        if value is not None and not value.strip():
-            raise ConfigError(f"The {name} option cannot be blank; give it a name.")
-
-
-def _message(task: Task, options: TaskOptions) -> TaskMessage:
-    """The TaskMessage the client would build (protocol 3.4), with a fresh task ID."""
-    queue = options.queue or DEFAULT_QUEUE
-    timeout = seconds(options.timeout) if options.timeout is not None else 0.0
-    deadline = int(unix_seconds(options.deadline)) if options.deadline is not None else 0
-    if not timeout and not deadline:
-        timeout = 30 * 60.0
-    msg = TaskMessage(
-        type=task.type,
-        payload=task.payload or b"",
-        headers=dict(task.headers),
-        id=options.task_id or str(uuid.uuid4()),
-        queue=queue,
-        retry=max(options.max_retry if options.max_retry is not None else DEFAULT_MAX_RETRY, 0),
-        timeout=max(int(timeout), 1) if timeout else 0,
-        deadline=deadline,
-        group_key=options.group or "",
-        retention=int(seconds(options.retention)) if options.retention is not None else 0,
-    )
-    if options.unique is not None:
-        msg.unique_key = keys.unique_key(queue, task.type, task.payload)
-    return msg
-
-
-def _process_at(options: TaskOptions, tick: int) -> float:
-    """When the task of a tick should run: ProcessAt, else the tick plus ProcessIn."""
-    if options.process_at is not None:
-        return unix_seconds(options.process_at)
-    if options.process_in is not None:
-        return tick + seconds(options.process_in)
-    return float(tick)
 
 
 async def _call_hook(hook: Callable[..., Any], *args: Any) -> None:
