@@ -122,7 +122,7 @@ function blob(text, format) {
     try { return `<pre class="blob">${esc(JSON.stringify(JSON.parse(text), null, 2))}</pre>`; }
     catch (e) { /* shown as text below */ }
   }
-  const label = format === "hex" ? `<div class="sub">binary, shown as hex</div>` : "";
+  const label = format === "hex" ? `<div class="sub hint">binary, shown as hex</div>` : "";
   return `${label}<pre class="blob">${esc(text)}</pre>`;
 }
 
@@ -202,12 +202,10 @@ function historyChart(stats) {
   const bars = series.map(([date, d], i) => {
     const x = left + i * step + step * 0.15;
     const w = step * 0.7;
-    const ok = d.processed - d.failed;
     return `<g><title>${date}: ${d.processed} processed, ${d.failed} failed</title>
       <rect x="${x}" y="${y(d.processed)}" width="${w}" height="${y(d.failed) - y(d.processed)}" fill="var(--completed)" rx="2"></rect>
       <rect x="${x}" y="${y(d.failed)}" width="${w}" height="${height - bottom - y(d.failed)}" fill="var(--archived)" rx="2"></rect>
-      ${i % Math.ceil(series.length / 10) === 0 ? `<text x="${x + w / 2}" y="${height - 6}" text-anchor="middle">${date.slice(5)}</text>` : ""}
-      ${ok < 0 ? "" : ""}</g>`;
+      ${i % Math.ceil(series.length / 10) === 0 ? `<text x="${x + w / 2}" y="${height - 6}" text-anchor="middle">${date.slice(5)}</text>` : ""}</g>`;
   }).join("");
   const ticks = [0, 0.5, 1].map((f) => `<line class="axis" x1="${left}" x2="${width}" y1="${y(max * f)}" y2="${y(max * f)}" stroke-dasharray="${f ? "3 4" : ""}"></line>
     <text x="${left - 6}" y="${y(max * f) + 4}" text-anchor="end">${num(Math.round(max * f))}</text>`).join("");
