@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from asyncq.context import ActiveTask, ResultWriter, current_task
+from asyncq.context import ActiveTask, current_task
 from asyncq.errors import ConfigError
 from asyncq.mux import AsyncHandler, ServeMux
 from asyncq.proto import TaskMessage
@@ -20,7 +20,7 @@ class _NoBroker:
 
 def make_task(task_type: str) -> ActiveTask:
     msg = TaskMessage(type=task_type, id="id-1", queue="default", retry=3)
-    return ActiveTask.from_message(msg, ResultWriter(_NoBroker(), "default", "id-1"))  # type: ignore[arg-type]
+    return ActiveTask(msg, _NoBroker())  # type: ignore[arg-type]
 
 
 def recorder(calls: list[str], name: str) -> AsyncHandler:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -30,52 +29,78 @@ _current: ContextVar[ActiveTask] = ContextVar("asyncq_current_task")
 class ResultWriter:
     """Stores a handler's result bytes on its task; usable only while the task runs."""
 
-    __slots__ = ("_broker", "_loop", "_open", "queue", "task_id")
+    __slots__ = ("_broker", "_loop", "_task")
 
-    def __init__(self, broker: Broker, queue: str, task_id: str) -> None:
+    def __init__(self, task: ActiveTask, broker: Broker, loop: asyncio.AbstractEventLoop) -> None:
+        self._task = task
         self._broker = broker
-        self._loop = asyncio.get_running_loop()
-        self._open = True
-        self.queue = queue
-        self.task_id = task_id
+        self._loop = loop
+
+    @property
+    def task_id(self) -> str:
+        return self._task.id
 
     async def write(self, data: bytes) -> int:
         """Store ``data`` as the task's result; return the number of bytes written."""
-        if not self._open:
+        task = self._task
+        if not task.running:
             raise AsyncqError(
-                f"Cannot write the result of task id={self.task_id}: the task is no longer "
+                f"Cannot write the result of task id={task.id}: the task is no longer "
                 "running. Write results from inside the handler."
             )
-        return await self._broker.write_result(self.queue, self.task_id, data)
+        return await self._broker.write_result(task.queue, task.id, data)
 
     def write_blocking(self, data: bytes) -> int:
         """:meth:`write` for plain handlers, which run in a thread beside the event loop."""
         future = asyncio.run_coroutine_threadsafe(self.write(data), self._loop)
         return future.result()
 
-    def close(self) -> None:
-        self._open = False
 
-
-@dataclass(slots=True, eq=False)
 class ActiveTask:
-    """A task as its handler sees it while it runs."""
+    """A task as its handler sees it while it runs.
 
-    type: str
-    payload: bytes
-    headers: Mapping[str, str]
-    id: str
-    queue: str
-    retry_count: int
-    max_retry: int
-    result_writer: ResultWriter
+    ``retry_count`` is how many failures were counted before this attempt and
+    ``max_retry`` how many are allowed; ``running`` turns False when the attempt ends.
+    """
 
-    @classmethod
-    def from_message(cls, msg: TaskMessage, writer: ResultWriter) -> ActiveTask:
-        headers = MappingProxyType(dict(msg.headers)) if msg.headers else NO_HEADERS
-        return cls(
-            msg.type, msg.payload, headers, msg.id, msg.queue, msg.retried, msg.retry, writer
-        )
+    __slots__ = (
+        "_broker",
+        "_loop",
+        "_writer",
+        "headers",
+        "id",
+        "max_retry",
+        "payload",
+        "queue",
+        "retry_count",
+        "running",
+        "type",
+    )
+
+    def __init__(
+        self, msg: TaskMessage, broker: Broker, loop: asyncio.AbstractEventLoop | None = None
+    ) -> None:
+        self.type = msg.type
+        self.payload = msg.payload
+        self.headers = MappingProxyType(dict(msg.headers)) if msg.headers else NO_HEADERS
+        self.id = msg.id
+        self.queue = msg.queue
+        self.retry_count = msg.retried
+        self.max_retry = msg.retry
+        self.running = True
+        self._broker = broker
+        self._loop = loop or asyncio.get_running_loop()
+        self._writer: ResultWriter | None = None
+
+    @property
+    def result_writer(self) -> ResultWriter:
+        """Where the handler stores its result (kept with the task if it has a retention)."""
+        if self._writer is None:
+            self._writer = ResultWriter(self, self._broker, self._loop)
+        return self._writer
+
+    def __repr__(self) -> str:
+        return f"<ActiveTask id={self.id} type={self.type!r} queue={self.queue!r}>"
 
 
 def bind(task: ActiveTask) -> None:

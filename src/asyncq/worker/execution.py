@@ -9,7 +9,7 @@ from typing import Any
 
 from asyncq.context import ActiveTask
 from asyncq.proto import TaskMessage
-from asyncq.worker.failures import TaskFailure
+from asyncq.worker.failures import DeadlineExceeded, TaskFailure
 
 
 @dataclass(slots=True, eq=False)
@@ -40,3 +40,7 @@ class Execution:
         self.abort = reason
         self.runner.cancel()
         return True
+
+    def expire(self) -> None:
+        """Stop the handler because the attempt's deadline passed."""
+        self.interrupt(DeadlineExceeded())

@@ -9,7 +9,6 @@ then) and handed to the syncer when Redis fails.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
@@ -114,8 +113,7 @@ class Outcomes:
             )  # fmt: skip
             return
         try:
-            async with asyncio.timeout(ex.lease_expires_at - now):
-                await write()
-        except (BrokerError, TimeoutError) as exc:
+            await write()
+        except BrokerError as exc:
             logger.debug("The %s of task id=%s failed; retrying: %s", verb, ex.msg.id, exc)
             self._syncer.add(write, ex.lease_expires_at, f"{verb} of task id={ex.msg.id}")

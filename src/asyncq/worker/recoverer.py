@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from asyncq.broker import Broker
-from asyncq.context import ActiveTask, ResultWriter
+from asyncq.context import ActiveTask
 from asyncq.proto import TaskMessage
 from asyncq.worker.component import PeriodicComponent
 from asyncq.worker.failures import LeaseExpired
@@ -50,8 +50,8 @@ class Recoverer(PeriodicComponent):
             await self._broker.reclaim_stale_aggregation_sets(queue)
 
     async def _recover(self, msg: TaskMessage) -> None:
-        task = ActiveTask.from_message(msg, ResultWriter(self._broker, msg.queue, msg.id))
-        task.result_writer.close()
+        task = ActiveTask(msg, self._broker)
+        task.running = False
         write, verb = self._outcomes.failure_write(msg, task, LeaseExpired())
         await write()
         self.logger.info(
