@@ -57,18 +57,20 @@ DAY = 86_400
 GO_ZERO_SECONDS = -62_135_596_800
 _EPOCH = datetime.fromtimestamp(0, UTC)
 
+_HELPERS = ("inspect",)
+
 QUEUE_STATS = Script("inspect_queue_stats")
 MEMORY_USAGE = Script("inspect_memory_usage")
 GET_TASK = Script("inspect_get_task")
 LIST_TASKS = Script("inspect_list_tasks")
-RUN_TASK = Script("inspect_run_task")
+RUN_TASK = Script("inspect_run_task", libraries=_HELPERS)
 RUN_ALL = Script("inspect_run_all")
-ARCHIVE_TASK = Script("inspect_archive_task")
-ARCHIVE_ALL = Script("inspect_archive_all")
-DELETE_TASK = Script("inspect_delete_task")
-DELETE_ALL = Script("inspect_delete_all")
+ARCHIVE_TASK = Script("inspect_archive_task", libraries=_HELPERS)
+ARCHIVE_ALL = Script("inspect_archive_all", libraries=_HELPERS)
+DELETE_TASK = Script("inspect_delete_task", libraries=_HELPERS)
+DELETE_ALL = Script("inspect_delete_all", libraries=_HELPERS)
 UPDATE_PAYLOAD = Script("inspect_update_payload")
-REMOVE_QUEUE = Script("inspect_remove_queue")
+REMOVE_QUEUE = Script("inspect_remove_queue", libraries=_HELPERS)
 
 _NOT_FOUND = (TaskNotFoundError, 'There is no task "{task_id}" in queue "{queue}".')
 _INCONSISTENT = (

@@ -43,15 +43,5 @@ if group ~= "" then
     redis.call("SREM", KEYS[3], group)
 end
 
-local function drop(trimmed)
-    for _, id in ipairs(trimmed) do
-        redis.call("DEL", task_prefix .. id)
-        redis.call("ZREM", KEYS[2], id)
-    end
-end
-drop(redis.call("ZRANGE", KEYS[2], "-inf", cutoff, "BYSCORE"))
-local excess = redis.call("ZCARD", KEYS[2]) - max_size
-if excess > 0 then
-    drop(redis.call("ZRANGE", KEYS[2], 0, excess - 1))
-end
+trim_archive(KEYS[2], task_prefix, cutoff, max_size)
 return archived

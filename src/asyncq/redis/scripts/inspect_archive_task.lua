@@ -37,10 +37,7 @@ if state == "active" then
     return -2
 end
 
-local container = queue_prefix .. state
-if state == "aggregating" then
-    container = group_prefix .. (group or "")
-end
+local container = container_of(state, group, queue_prefix, group_prefix)
 if state == "pending" then
     if not redis.call("LPOS", KEYS[4], task_id) then
         return -3
@@ -51,23 +48,13 @@ else
         return -3
     end
     redis.call("ZREM", container, task_id)
-    if state == "aggregating" and redis.call("ZCARD", container) == 0 then
-        redis.call("SREM", KEYS[3], group)
+    if state == "aggregating" then
+        forget_group_if_empty(container, KEYS[3], group)
     end
 end
 
 redis.call("ZADD", KEYS[2], now, task_id)
 redis.call("HSET", KEYS[1], "state", "archived")
 
-local function drop(ids)
-    for _, id in ipairs(ids) do
-        redis.call("DEL", task_prefix .. id)
-        redis.call("ZREM", KEYS[2], id)
-    end
-end
-drop(redis.call("ZRANGE", KEYS[2], "-inf", cutoff, "BYSCORE"))
-local excess = redis.call("ZCARD", KEYS[2]) - max_size
-if excess > 0 then
-    drop(redis.call("ZRANGE", KEYS[2], 0, excess - 1))
-end
+trim_archive(KEYS[2], task_prefix, cutoff, max_size)
 return 1

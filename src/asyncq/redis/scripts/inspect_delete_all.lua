@@ -22,12 +22,7 @@ end
 
 local deleted = 0
 for _, id in ipairs(ids) do
-    local task_key = task_prefix .. id
-    local unique_key = redis.call("HGET", task_key, "unique_key")
-    if unique_key and unique_key ~= "" and redis.call("GET", unique_key) == id then
-        redis.call("DEL", unique_key)
-    end
-    deleted = deleted + redis.call("DEL", task_key)
+    deleted = deleted + delete_record(task_prefix .. id, id)
 end
 
 redis.call("DEL", KEYS[1])

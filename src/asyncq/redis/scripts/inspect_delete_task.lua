@@ -11,8 +11,8 @@ local task_id = ARGV[1]
 local queue_prefix = ARGV[2]
 local group_prefix = ARGV[3]
 
-local fields = redis.call("HMGET", KEYS[1], "state", "group", "unique_key")
-local state, group, unique_key = fields[1], fields[2], fields[3]
+local fields = redis.call("HMGET", KEYS[1], "state", "group")
+local state, group = fields[1], fields[2]
 if not state then
     return 0
 end
@@ -20,19 +20,13 @@ if state == "active" then
     return -1
 end
 
+local container = container_of(state, group, queue_prefix, group_prefix)
 if state == "pending" then
-    redis.call("LREM", queue_prefix .. "pending", 0, task_id)
-elseif state == "aggregating" then
-    local group_key = group_prefix .. (group or "")
-    redis.call("ZREM", group_key, task_id)
-    if redis.call("ZCARD", group_key) == 0 then
-        redis.call("SREM", KEYS[2], group)
-    end
+    redis.call("LREM", container, 0, task_id)
 else
-    redis.call("ZREM", queue_prefix .. state, task_id)
+    redis.call("ZREM", container, task_id)
+    if state == "aggregating" then
+        forget_group_if_empty(container, KEYS[2], group)
+    end
 end
-
-if unique_key and unique_key ~= "" and redis.call("GET", unique_key) == task_id then
-    redis.call("DEL", unique_key)
-end
-return redis.call("DEL", KEYS[1])
+return delete_record(KEYS[1], task_id)

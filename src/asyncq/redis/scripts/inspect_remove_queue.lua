@@ -44,12 +44,7 @@ end
 
 local function delete_tasks(ids)
     for _, id in ipairs(ids) do
-        local task_key = task_prefix .. id
-        local unique_key = redis.call("HGET", task_key, "unique_key")
-        if unique_key and unique_key ~= "" and redis.call("GET", unique_key) == id then
-            redis.call("DEL", unique_key)
-        end
-        redis.call("DEL", task_key)
+        delete_record(task_prefix .. id, id)
     end
 end
 

@@ -30,17 +30,14 @@ if state == "pending" then
     return -2
 end
 
-local container = queue_prefix .. state
-if state == "aggregating" then
-    container = group_prefix .. (group or "")
-end
+local container = container_of(state, group, queue_prefix, group_prefix)
 if not redis.call("ZSCORE", container, task_id) then
     return -3
 end
 
 redis.call("ZREM", container, task_id)
-if state == "aggregating" and redis.call("ZCARD", container) == 0 then
-    redis.call("SREM", KEYS[3], group)
+if state == "aggregating" then
+    forget_group_if_empty(container, KEYS[3], group)
 end
 redis.call("LPUSH", KEYS[2], task_id)
 redis.call("HSET", KEYS[1], "state", "pending", "pending_since", now_ns)
