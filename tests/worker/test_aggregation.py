@@ -7,6 +7,7 @@ file as a worker process (see ``main`` at the bottom) and kills it mid-aggregati
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
@@ -102,6 +103,10 @@ async def group_keys(redis: aioredis.Redis, queue: str = "default") -> list[str]
         if await redis.exists(key):
             found.append(key.encode())
     return sorted(k.decode() for k in found)
+
+
+async def has_pending(redis: aioredis.Redis, count: int) -> bool:
+    return await redis.llen("asynq:{default}:pending") == count
 
 
 async def processed(redis: aioredis.Redis) -> bool:
@@ -349,6 +354,63 @@ async def test_a_killed_worker_leaves_a_set_that_a_new_worker_aggregates_exactly
     assert sorted((digest.payload or b"").split(b"\n")) == [b"m1", b"m2", b"m3"]
     assert await group_keys(aio_redis) == []
     assert await aio_redis.keys("asynq:{default}:t:*") == []
+
+
+async def test_at_most_three_checks_run_at_once_and_no_group_is_aggregated_twice(
+    timed_broker: RedisBroker,
+    aio_redis: aioredis.Redis,
+    clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = Client(timed_broker)
+    for group in ("a", "b", "c", "d"):
+        await add(client, group.encode(), group=group)
+    clock.advance(2)
+    release = asyncio.Event()
+    started: list[str] = []
+
+    async def slow(group: str, tasks: list[Task]) -> Task:
+        started.append(group)
+        await release.wait()
+        return joined(group, tasks)
+
+    component = aggregator(timed_broker, slow, grace_period=1)
+    with caplog.at_level(logging.DEBUG, logger="asyncq.aggregator"):
+        for running in (1, 2, 3):
+            await component.step()
+            await wait_for(lambda: len(started) == running)  # noqa: B023
+        await component.step()
+
+    assert started == ["a", "b", "c"]
+    assert "Skipped an aggregation check: 3 checks are still running." in caplog.messages
+    release.set()
+    await wait_for(lambda: has_pending(aio_redis, 4))
+    payloads = sorted(t.payload for t in await pending_messages(aio_redis))
+    assert payloads == [b"a", b"b", b"c", b"d"]
+    await component.shutdown()
+
+
+async def test_shutdown_abandons_a_hung_check_and_leaves_its_set_for_the_recoverer(
+    timed_broker: RedisBroker, aio_redis: aioredis.Redis, clock: ManualClock
+) -> None:
+    await add(Client(timed_broker), b"a")
+    clock.advance(2)
+    started = asyncio.Event()
+
+    async def hanging(group: str, tasks: list[Task]) -> Task:
+        started.set()
+        await asyncio.Event().wait()
+        raise AssertionError("never returns")
+
+    component = aggregator(
+        timed_broker, hanging, grace_period=1, interval=0.05, shutdown_timeout=0.1
+    )
+    component.start()
+    await asyncio.wait_for(started.wait(), 5)
+    await component.shutdown()
+
+    assert await aio_redis.zcard("asynq:{default}:aggregation_sets") == 1
+    assert await aio_redis.llen("asynq:{default}:pending") == 0
 
 
 # --- configuration and the warning of servers without an aggregator ---------------------------

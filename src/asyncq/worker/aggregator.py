@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from asyncq.broker import Broker
 from asyncq.client import prepare
-from asyncq.errors import ConfigError, EnqueueError
+from asyncq.errors import BrokerError, ConfigError, EnqueueError
 from asyncq.mux import is_async_handler
 from asyncq.proto import TaskMessage
 from asyncq.task import Task, TaskOptions, TaskState
@@ -108,11 +108,20 @@ class Aggregator(PeriodicComponent):
         await super().shutdown()
         if self._checks:
             await asyncio.wait(set(self._checks), timeout=self._params.shutdown_timeout)
+        if self._checks:
+            await self._abandon_checks()
+        self._threads.shutdown()
+
+    async def _abandon_checks(self) -> None:
+        """Cancel the checks that outlived the shutdown timeout; their sets stay staged."""
+        self.logger.warning(
+            "Abandoned %d aggregation checks still running at shutdown; their tasks go back "
+            "to their groups after the aggregation sets' deadline.",
+            len(self._checks),
+        )
         for check in list(self._checks):
             check.cancel()
-        if self._checks:
-            await asyncio.wait(set(self._checks))
-        self._threads.shutdown()
+        await asyncio.wait(set(self._checks))
 
     async def check(self) -> None:
         """One pass over every group of every served queue."""
@@ -138,13 +147,13 @@ class Aggregator(PeriodicComponent):
         await self._commit(queue, group, set_id, made, len(tasks))
 
     async def _guarded_check(self) -> None:
-        await self._guarded(self.check)
-
-    async def _guarded(self, work: Callable[[], Awaitable[None]]) -> None:
+        """A check whose errors are logged: the next tick simply tries again."""
         try:
-            await work()
-        except Exception as exc:
-            self._errors.error("An aggregation check failed: %s", exc)
+            await self.check()
+        except BrokerError as exc:
+            self._errors.error("An aggregation check could not reach Redis: %s", exc)
+        except Exception:
+            self.logger.exception("An aggregation check failed.")
 
     async def _call_aggregate(
         self, queue: str, group: str, tasks: list[Task], deadline: float
