@@ -11,12 +11,14 @@ import pytest
 import redis.asyncio as aioredis
 
 from asyncq.context import ActiveTask, get_max_retry, get_queue_name, get_retry_count, get_task_id
-from asyncq.errors import AsyncqError, RevokeTask, SkipRetry
+from asyncq.errors import AsyncqError, BrokerUnavailableError, RevokeTask, SkipRetry
 from asyncq.mux import ServeMux
+from asyncq.proto import TaskMessage
 from asyncq.redis.broker import RedisBroker
 from worker.helpers import (
     counter,
     enqueue,
+    make_broker,
     running_server,
     stored_message,
     task_hash,
@@ -345,3 +347,49 @@ async def test_publishing_a_cancel_stops_the_running_task_and_retries_it(
 async def subscribed(redis: aioredis.Redis) -> bool:
     channels = await redis.pubsub_numsub("asynq:cancel")
     return bool(channels and channels[0][1] >= 1)
+
+
+async def test_shutdown_does_not_wait_for_a_plain_handler_past_the_timeout(
+    broker: RedisBroker, aio_redis: aioredis.Redis
+) -> None:
+    task_id = await enqueue(broker, "stuck")
+    started = threading.Event()
+    finished = threading.Event()
+
+    def handler(task: ActiveTask) -> None:
+        started.set()
+        time.sleep(2)
+        finished.set()
+
+    async with running_server(broker, handler, shutdown_timeout=0.2):
+        await asyncio.to_thread(started.wait, 5)
+
+    assert not finished.is_set()
+    assert await aio_redis.lrange("asynq:{default}:pending", 0, -1) == [task_id.encode()]
+    await asyncio.to_thread(finished.wait, 5)
+
+
+class FlakyDoneBroker(RedisBroker):
+    """A real broker whose first two completion writes fail, as during a Redis blip."""
+
+    failures = 2
+
+    async def done(self, msg: TaskMessage) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise BrokerUnavailableError("Redis went away")
+        await super().done(msg)
+
+
+async def test_a_failed_completion_write_is_retried_by_the_syncer(
+    aio_redis: aioredis.Redis, redis_url: str
+) -> None:
+    broker = FlakyDoneBroker(make_broker(redis_url).client)
+    task_id = await enqueue(broker, "work")
+
+    async with running_server(broker, lambda task: None, syncer_interval=0.1):
+        await wait_for(lambda: counter(aio_redis, PROCESSED))
+    await broker.close()
+
+    assert broker.failures == 0
+    assert await task_hash(aio_redis, "default", task_id) == {}

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from asyncq.broker import Broker
 from asyncq.context import ActiveTask
-from asyncq.errors import BrokerError
+from asyncq.errors import BrokerError, TaskNotActiveError
 from asyncq.proto import TaskMessage
 from asyncq.worker.acks import DoneBatcher
 from asyncq.worker.execution import Execution
@@ -114,6 +114,11 @@ class Outcomes:
             return
         try:
             await write()
+        except TaskNotActiveError:
+            logger.debug(
+                "Skipped the %s of task id=%s: it is no longer leased to this worker.",
+                verb, ex.msg.id,
+            )  # fmt: skip
         except BrokerError as exc:
             logger.debug("The %s of task id=%s failed; retrying: %s", verb, ex.msg.id, exc)
             self._syncer.add(write, ex.lease_expires_at, f"{verb} of task id={ex.msg.id}")

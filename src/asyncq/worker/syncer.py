@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from asyncq.clock import Clock
-from asyncq.errors import BrokerError
+from asyncq.errors import BrokerError, TaskNotActiveError
 from asyncq.worker.component import PeriodicComponent
 
 
@@ -55,6 +55,8 @@ class Syncer(PeriodicComponent):
                 continue
             try:
                 await item.write()
+            except TaskNotActiveError:
+                self.logger.debug("Dropped the %s: the task is no longer leased.", item.description)
             except BrokerError:
                 self._pending.append(item)
 
