@@ -7,12 +7,24 @@ themselves are reported as :class:`~asyncq.task.TaskInfo`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
+from typing import Any
 
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from asyncq import proto
+from asyncq.errors import ConfigError
+from asyncq.goformat import parse_option_string
 from asyncq.task import TaskOptions, TaskState
+
+GO_ZERO_SECONDS = -62_135_596_800
+"""Go's zero ``time.Time`` as Timestamp seconds: it means "never"."""
+
+_EPOCH = datetime.fromtimestamp(0, UTC)
 
 LISTABLE_STATES = tuple(TaskState)
 """Every state whose tasks can be listed; ``aggregating`` needs a group as well."""
@@ -114,6 +126,17 @@ class WorkerInfo:
     started: datetime | None
     deadline: datetime | None
 
+    @classmethod
+    def from_proto(cls, worker: proto.WorkerInfo) -> WorkerInfo:
+        return cls(
+            task_id=worker.task_id,
+            task_type=worker.task_type,
+            task_payload=worker.task_payload,
+            queue=worker.queue,
+            started=timestamp(worker, "start_time"),
+            deadline=timestamp(worker, "deadline"),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ServerInfo:
@@ -128,6 +151,21 @@ class ServerInfo:
     status: str = ""
     started: datetime | None = None
     active_workers: tuple[WorkerInfo, ...] = ()
+
+    @classmethod
+    def from_proto(cls, server: proto.ServerInfo, workers: Iterable[WorkerInfo]) -> ServerInfo:
+        """The server's heartbeat with its running tasks, longest running first."""
+        return cls(
+            id=server.server_id,
+            host=server.host,
+            pid=server.pid,
+            concurrency=server.concurrency,
+            queues=MappingProxyType(dict(server.queues)),
+            strict_priority=server.strict_priority,
+            status=server.status,
+            started=timestamp(server, "start_time"),
+            active_workers=tuple(sorted(workers, key=lambda w: (w.started or _EPOCH, w.task_id))),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +186,19 @@ class SchedulerEntryInfo:
     prev_enqueue: datetime | None
     task_options: TaskOptions = field(default_factory=TaskOptions)
 
+    @classmethod
+    def from_proto(cls, entry: proto.SchedulerEntry) -> SchedulerEntryInfo:
+        return cls(
+            id=entry.id,
+            spec=entry.spec,
+            task_type=entry.task_type,
+            task_payload=entry.task_payload,
+            options=tuple(entry.enqueue_options),
+            next_enqueue=timestamp(entry, "next_enqueue_time"),
+            prev_enqueue=timestamp(entry, "prev_enqueue_time"),
+            task_options=parsed_options(entry.enqueue_options),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class SchedulerEnqueueEvent:
@@ -155,3 +206,30 @@ class SchedulerEnqueueEvent:
 
     task_id: str
     enqueued_at: datetime | None
+
+    @classmethod
+    def from_proto(cls, event: proto.SchedulerEnqueueEvent) -> SchedulerEnqueueEvent:
+        return cls(task_id=event.task_id, enqueued_at=timestamp(event, "enqueue_time"))
+
+
+def timestamp(message: Message, name: str) -> datetime | None:
+    """A Timestamp field as a UTC datetime; absent and Go's zero time are None."""
+    if not message.HasField(name):
+        return None
+    value: Timestamp = getattr(message, name)
+    if value.seconds == GO_ZERO_SECONDS and value.nanos == 0:
+        return None
+    return datetime.fromtimestamp(value.seconds + value.nanos / 1e9, UTC)
+
+
+def parsed_options(strings: Iterable[str]) -> TaskOptions:
+    """The option strings Go's inspector understands; the others are left out, as Go does."""
+    parsed: dict[str, Any] = {}
+    for option in strings:
+        try:
+            name, value = parse_option_string(option)
+        except ConfigError:
+            continue
+        if name != "header":
+            parsed[name] = value
+    return TaskOptions(**parsed)

@@ -10,26 +10,21 @@ queue exists is checked by the caller, :class:`~asyncq.inspector.Inspector`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from types import MappingProxyType
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 from google.protobuf.message import DecodeError, Message
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from asyncq import proto
 from asyncq.clock import SYSTEM_CLOCK, Clock
 from asyncq.errors import (
     BrokerError,
-    ConfigError,
     QueueNotEmptyError,
     QueueStateError,
     TaskNotFoundError,
     TaskStateError,
 )
-from asyncq.goformat import parse_option_string
 from asyncq.inspection_types import (
     DailyStats,
     GroupInfo,
@@ -42,7 +37,7 @@ from asyncq.inspection_types import (
 from asyncq.proto import TaskMessage
 from asyncq.redis import keys
 from asyncq.redis.scripts import Script, redis_errors_translated
-from asyncq.task import TaskInfo, TaskOptions, TaskState
+from asyncq.task import TaskInfo, TaskState
 
 M = TypeVar("M", bound=Message)
 
@@ -54,8 +49,6 @@ STATS_TTL_DAYS = 90
 MEMORY_SAMPLE_SIZE = 20
 MEMORY_GROUP_SAMPLE_SIZE = 5
 DAY = 86_400
-GO_ZERO_SECONDS = -62_135_596_800
-_EPOCH = datetime.fromtimestamp(0, UTC)
 
 _HELPERS = ("inspect",)
 
@@ -453,9 +446,9 @@ class RedisAdmin:
             for blob in blobs:
                 worker = _decoded(proto.WorkerInfo, blob)
                 if worker is not None:
-                    workers.setdefault(worker.server_id, []).append(_worker_view(worker))
+                    workers.setdefault(worker.server_id, []).append(WorkerInfo.from_proto(worker))
         servers = [_decoded(proto.ServerInfo, blob) for blob in replies[: len(server_keys)]]
-        views = [_server_view(s, workers.get(s.server_id, [])) for s in servers if s]
+        views = [ServerInfo.from_proto(s, workers.get(s.server_id, [])) for s in servers if s]
         return sorted(views, key=lambda v: (v.host, v.pid, v.id))
 
     async def scheduler_entries(self) -> list[SchedulerEntryInfo]:
@@ -468,7 +461,7 @@ class RedisAdmin:
                 lists = await pipe.execute()
 
         entries = [_decoded(proto.SchedulerEntry, as_bytes(b)) for blobs in lists for b in blobs]
-        views = [_entry_view(e) for e in entries if e is not None]
+        views = [SchedulerEntryInfo.from_proto(e) for e in entries if e is not None]
         return sorted(views, key=lambda v: (v.spec, v.id))
 
     async def scheduler_events(
@@ -478,11 +471,7 @@ class RedisAdmin:
         with redis_errors_translated("reading scheduler history"):
             members = await self.client.zrevrange(keys.scheduler_history_key(entry_id), start, stop)
         events = [_decoded(proto.SchedulerEnqueueEvent, as_bytes(m)) for m in members]
-        return [
-            SchedulerEnqueueEvent(task_id=e.task_id, enqueued_at=_timestamp(e, "enqueue_time"))
-            for e in events
-            if e is not None
-        ]
+        return [SchedulerEnqueueEvent.from_proto(e) for e in events if e is not None]
 
     async def _live_members(self, registry: str) -> list[str]:
         """Members of a heartbeat registry that have not expired; expired ones are pruned."""
@@ -531,67 +520,6 @@ def _decoded(message_type: type[M], blob: bytes | None) -> M | None:
     except DecodeError:
         logger.warning("Skipped an undecodable %s record.", message_type.__name__)
         return None
-
-
-def _timestamp(message: Message, name: str) -> datetime | None:
-    """A Timestamp field as a UTC datetime; absent and Go's zero time are None."""
-    if not message.HasField(name):
-        return None
-    value: Timestamp = getattr(message, name)
-    if value.seconds == GO_ZERO_SECONDS and value.nanos == 0:
-        return None
-    return datetime.fromtimestamp(value.seconds + value.nanos / 1e9, UTC)
-
-
-def _worker_view(worker: proto.WorkerInfo) -> WorkerInfo:
-    return WorkerInfo(
-        task_id=worker.task_id,
-        task_type=worker.task_type,
-        task_payload=worker.task_payload,
-        queue=worker.queue,
-        started=_timestamp(worker, "start_time"),
-        deadline=_timestamp(worker, "deadline"),
-    )
-
-
-def _server_view(server: proto.ServerInfo, workers: list[WorkerInfo]) -> ServerInfo:
-    return ServerInfo(
-        id=server.server_id,
-        host=server.host,
-        pid=server.pid,
-        concurrency=server.concurrency,
-        queues=MappingProxyType(dict(server.queues)),
-        strict_priority=server.strict_priority,
-        status=server.status,
-        started=_timestamp(server, "start_time"),
-        active_workers=tuple(sorted(workers, key=lambda w: (w.started or _EPOCH, w.task_id))),
-    )
-
-
-def _entry_view(entry: proto.SchedulerEntry) -> SchedulerEntryInfo:
-    return SchedulerEntryInfo(
-        id=entry.id,
-        spec=entry.spec,
-        task_type=entry.task_type,
-        task_payload=entry.task_payload,
-        options=tuple(entry.enqueue_options),
-        next_enqueue=_timestamp(entry, "next_enqueue_time"),
-        prev_enqueue=_timestamp(entry, "prev_enqueue_time"),
-        task_options=_parsed_options(entry.enqueue_options),
-    )
-
-
-def _parsed_options(strings: Iterable[str]) -> TaskOptions:
-    """The options Go's inspector would understand; the others are left out, as Go does."""
-    parsed: dict[str, Any] = {}
-    for option in strings:
-        try:
-            name, value = parse_option_string(option)
-        except ConfigError:
-            continue
-        if name != "header":
-            parsed[name] = value
-    return TaskOptions(**parsed)
 
 
 def _archive_cutoff(now: int) -> int:
