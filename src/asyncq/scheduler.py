@@ -69,6 +69,7 @@ from asyncq.redis.schedule_store import (
     FireResult,
     ScheduleStore,
 )
+from asyncq.redis.scripts import redis_errors_translated
 from asyncq.task import (
     DEFAULT_QUEUE,
     Task,
@@ -156,7 +157,11 @@ class Entry:
 
 
 def entry_id(spec: str, location: str, task: Task, option_strings: list[str]) -> str:
-    """The deterministic ID of an entry: a name-based UUID of everything that defines it."""
+    """The deterministic ID of an entry: a name-based UUID of everything that defines it.
+
+    ``location`` is the zone the spec is evaluated in (its ``CRON_TZ=`` prefix or the
+    scheduler's location), so schedulers with different defaults agree when a prefix is given.
+    """
     parts = [
         spec,
         location,
@@ -201,7 +206,7 @@ class Scheduler:
 
         option_strings = goformat.options_strings(options)
         all_strings = [*goformat.options_strings(dict(task.options.given())), *option_strings]
-        new_id = entry_id(spec, self._zone.key, task, all_strings)
+        new_id = entry_id(spec, schedule.location.key, task, all_strings)
         if new_id in self._entries:
             return new_id
 
@@ -252,8 +257,10 @@ class Scheduler:
         await asyncio.gather(self._heartbeat, *runners, return_exceptions=True)
         self._heartbeat = None
 
-        with contextlib.suppress(BrokerError):
+        try:
             await self._withdraw()
+        except BrokerError as exc:
+            logger.warning("Could not withdraw scheduler scheduler_id=%s: %s", self.id, exc)
         if self._owns_client:
             await self._client.aclose()
         logger.info("Stopped scheduler scheduler_id=%s.", self.id)
@@ -261,6 +268,11 @@ class Scheduler:
     async def run(self) -> None:
         """Start, wait for SIGINT or SIGTERM, then shut down."""
         await run_until_signalled(self.start, self.shutdown)
+
+    async def ping(self) -> None:
+        """Check that Redis answers; raise BrokerError (or BrokerUnavailableError) if not."""
+        with redis_errors_translated("pinging Redis from the scheduler"):
+            await self._client.ping()
 
     async def _withdraw(self) -> None:
         others = await self.store.leave(self.id, self.config.clock.now())
@@ -367,8 +379,15 @@ class Scheduler:
             action,
         )
 
-    async def _fire_with_retries(self, entry: Entry, tick: int, mode: str) -> FireOutcome | None:
-        """Fire a tick, retrying on Redis errors while the tick is still on time."""
+    async def _fire_with_retries(
+        self, entry: Entry, tick: int, mode: FireMode
+    ) -> FireOutcome | None:
+        """Fire a tick, retrying on Redis errors while the tick is still on time.
+
+        The first failure of a tick is a warning, the retries are logged at debug level, so
+        an outage does not flood the log.
+        """
+        attempt = 0
         while True:
             try:
                 return await self._fire(entry, tick, mode)
@@ -379,10 +398,14 @@ class Scheduler:
                         "Could not fire entry entry_id=%s for tick=%d: %s", entry.id, tick, exc
                     )
                     return None
-                logger.warning("Retrying entry entry_id=%s tick=%d after: %s", entry.id, tick, exc)
+                level = logging.WARNING if attempt == 0 else logging.DEBUG
+                logger.log(
+                    level, "Retrying entry entry_id=%s tick=%d after: %s", entry.id, tick, exc
+                )
+                attempt += 1
                 await self._sleep(_RETRY_DELAY)
 
-    async def _fire(self, entry: Entry, tick: int, mode: str) -> FireOutcome:
+    async def _fire(self, entry: Entry, tick: int, mode: FireMode) -> FireOutcome:
         """One attempt at a tick: build the task as the client would, then run the script."""
         prepared = prepare(entry.task, entry.call_options, self.config.clock.now())
         request = FireRequest(
@@ -415,7 +438,7 @@ class Scheduler:
             info: TaskInfo | None = prepared.info()
             error: AsyncqError | None = None
             await self._record(entry, msg.id, outcome.redis_time)
-            logger.info(
+            logger.debug(
                 "Enqueued task task_id=%s type=%s queue=%s for entry entry_id=%s tick=%d.",
                 msg.id, msg.type, msg.queue, entry.id, tick,
             )  # fmt: skip

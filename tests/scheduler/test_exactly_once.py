@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,34 +17,12 @@ import redis
 from asyncq.devserver import RedisProcess
 from asyncq.proto import SchedulerEntry
 from asyncq.redis import keys
-from asyncq.redis.schedule_store import scheduler_fired_key
 from asyncq.scheduler import Scheduler, SchedulerConfig
 from asyncq.task import Task
 
+from .ticks import assert_one_task_per_tick, at_tick_start, pending_since_seconds
+
 HELPER = Path(__file__).with_name("scheduler_process.py")
-
-
-async def at_tick_start(interval: int, offset: float = 0.1) -> None:
-    """Sleep until ``offset`` seconds after the next multiple of ``interval``."""
-    await asyncio.sleep(interval - time.time() % interval + offset)
-
-
-def pending_since_seconds(client: redis.Redis, queue: str = "default") -> list[int]:
-    ids = client.lrange(keys.pending_key(queue), 0, -1)
-    values = [client.hget(keys.task_key(queue, i.decode()), "pending_since") for i in ids]
-    return sorted(int(v) // 1_000_000_000 for v in values)
-
-
-def assert_one_task_per_tick(
-    client: redis.Redis, entry_id: str, interval: int, first_tick: int
-) -> int:
-    """Every tick from ``first_tick`` to the newest recorded one has exactly one task."""
-    newest = int(client.hget(scheduler_fired_key("default"), entry_id))
-    ticks = (newest - first_tick) // interval + 1
-    enqueued = pending_since_seconds(client)
-
-    assert len(enqueued) == ticks, f"{len(enqueued)} tasks for {ticks} ticks: {enqueued}"
-    return ticks
 
 
 async def test_two_schedulers_with_an_every_2s_entry_enqueue_each_tick_once(

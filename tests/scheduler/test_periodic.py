@@ -13,7 +13,7 @@ from asyncq.redis import keys
 from asyncq.scheduler import SchedulerConfig
 from asyncq.task import Task
 
-from .test_exactly_once import assert_one_task_per_tick, at_tick_start, pending_since_seconds
+from .ticks import assert_one_task_per_tick, at_tick_start, pending_since_seconds
 
 CONFIG = SchedulerConfig(heartbeat_interval=0.5)
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 import redis.asyncio as aioredis
 
@@ -54,10 +54,15 @@ class FireResult(IntEnum):
     SKIPPED = 2
 
 
-class FireMode:
+class FireMode(StrEnum):
+    """How ``schedule_fire.lua`` treats a tick that no scheduler has handled yet."""
+
     FIRE = "fire"
+    """Enqueue, unless the tick lags Redis time by more than the allowed lateness."""
     CATCH_UP = "catch_up"
+    """Enqueue however late the tick is: the run-once of missed ticks."""
     SKIP = "skip"
+    """Record the tick as handled without enqueuing: skipping missed ticks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +102,7 @@ class ScheduleStore:
 
     # --- firing ------------------------------------------------------------------------
 
-    async def fire(self, request: FireRequest, mode: str, max_lateness: float) -> FireOutcome:
+    async def fire(self, request: FireRequest, mode: FireMode, max_lateness: float) -> FireOutcome:
         """Handle one tick atomically: see ``schedule_fire.lua`` for every outcome."""
         msg = request.message
         script_keys = [
