@@ -8,7 +8,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from asyncq.clock import ManualClock
-from asyncq.errors import ConfigError, TaskNotFoundError, TaskStateError
+from asyncq.errors import BrokerError, ConfigError, TaskNotFoundError, TaskStateError
 from asyncq.inspector import Inspector
 from asyncq.redis import keys
 from asyncq.task import TaskState
@@ -309,3 +309,17 @@ async def test_cancel_publishes_the_task_id(
     assert listeners == 1
     assert received is not None
     assert received["data"] == b"task-1"
+
+
+async def test_an_unreadable_record_is_skipped_in_lists_and_named_when_fetched(
+    inspector: Inspector, aio_redis: aioredis.Redis
+) -> None:
+    broken = await put_task(aio_redis, message(), TaskState.PENDING)
+    kept = await put_task(aio_redis, message(), TaskState.PENDING)
+    await aio_redis.hset(keys.task_key("default", broken), "msg", b"\xff\xff\xff")
+
+    listed = await inspector.list_tasks("default", "pending")
+
+    assert [t.id for t in listed] == [kept]
+    with pytest.raises(BrokerError, match="cannot be read"):
+        await inspector.get_task_info("default", broken)

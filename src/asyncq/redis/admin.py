@@ -49,6 +49,7 @@ STATS_TTL_DAYS = 90
 MEMORY_SAMPLE_SIZE = 20
 MEMORY_GROUP_SAMPLE_SIZE = 5
 DAY = 86_400
+_STATE_NAMES = {s.value for s in TaskState}
 
 _HELPERS = ("inspect",)
 
@@ -290,13 +291,17 @@ class RedisAdmin:
             queue=queue,
             task_id=task_id,
         )
+        message = _decoded(TaskMessage, msg)
+        if message is None or text(state) not in _STATE_NAMES:
+            raise BrokerError(
+                f'Task "{task_id}" of queue "{queue}" has a record that cannot be read '
+                f"(state {text(state)!r}); delete it."
+            )
         parsed = TaskState(text(state))
         when = float(score) if score else None
         if parsed is TaskState.PENDING:
             when = self.clock.now()
-        return TaskInfo.from_message(
-            TaskMessage.FromString(msg), parsed, next_process_at=when, result=bytes(result)
-        )
+        return TaskInfo.from_message(message, parsed, next_process_at=when, result=bytes(result))
 
     async def list_tasks(
         self, queue: str, state: TaskState, start: int, stop: int, group: str = ""
@@ -311,10 +316,11 @@ class RedisAdmin:
             ],
         )  # fmt: skip
         now = self.clock.now()
-        return [
+        listed = [
             _listed(state, reply[i + 1], reply[i + 2], reply[i + 3], now)
             for i in range(0, len(reply), 4)
         ]
+        return [info for info in listed if info is not None]
 
     async def run_task(self, queue: str, task_id: str) -> None:
         await self._run(
@@ -495,7 +501,13 @@ def _check(script: Script, reply: Any, names: dict[str, str]) -> None:
         raise error(message.format(**names))
 
 
-def _listed(state: TaskState, msg: bytes, result: bytes, score: bytes, now: float) -> TaskInfo:
+def _listed(
+    state: TaskState, msg: bytes, result: bytes, score: bytes, now: float
+) -> TaskInfo | None:
+    """One listed task, or None when its message cannot be decoded (it is skipped, as Go does)."""
+    message = _decoded(TaskMessage, msg)
+    if message is None:
+        return None
     orphaned = state is TaskState.ACTIVE and bool(score) and float(score) <= now
     when: float | None = None
     if state in (TaskState.SCHEDULED, TaskState.RETRY) and score:
@@ -503,7 +515,7 @@ def _listed(state: TaskState, msg: bytes, result: bytes, score: bytes, now: floa
     elif state is TaskState.PENDING:
         when = now
     return TaskInfo.from_message(
-        TaskMessage.FromString(msg),
+        message,
         state,
         next_process_at=when,
         result=bytes(result),
