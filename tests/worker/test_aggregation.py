@@ -319,6 +319,19 @@ async def test_a_taken_task_id_keeps_the_set_and_stores_nothing(
     assert await aio_redis.zcard("asynq:{default}:aggregation_sets") == 1
 
 
+async def test_group_members_whose_task_is_gone_are_dropped_without_calling_the_aggregator(
+    timed_broker: RedisBroker, aio_redis: aioredis.Redis, clock: ManualClock
+) -> None:
+    task_id = await add(Client(timed_broker), b"a")
+    await aio_redis.delete(f"asynq:{{default}}:t:{task_id}")
+    clock.advance(2)
+
+    await aggregator(timed_broker, failing, grace_period=1).check()
+
+    assert await group_keys(aio_redis) == []
+    assert await aio_redis.llen("asynq:{default}:pending") == 0
+
+
 async def test_a_killed_worker_leaves_a_set_that_a_new_worker_aggregates_exactly_once(
     aio_redis: aioredis.Redis, redis_url: str, tmp_path: Path
 ) -> None:

@@ -33,7 +33,7 @@ GroupAggregator = Callable[[str, list[Task]], Task | Awaitable[Task]]
 
 The tasks come in the order they joined the group. The returned task is enqueued in the
 group's queue (a ``queue`` option on it is overridden); its other options apply, except
-``group``, which is refused. A plain function runs in a thread of its own. Raising leaves
+``group``, which is refused. A plain function runs in a worker thread. Raising leaves
 the tasks to be aggregated again after the aggregation set's deadline (2 minutes).
 """
 
@@ -139,12 +139,24 @@ class Aggregator(PeriodicComponent):
             return
 
         msgs, deadline = await self._broker.read_aggregation_set(queue, group, set_id)
+        if not msgs:
+            await self._drop_empty_set(queue, group, set_id)
+            return
+
         tasks = [Task(msg.type, msg.payload, dict(msg.headers)) for msg in msgs]
         made = await self._call_aggregate(queue, group, tasks, deadline)
         if made is None:
             return
 
         await self._commit(queue, group, set_id, made, len(tasks))
+
+    async def _drop_empty_set(self, queue: str, group: str, set_id: str) -> None:
+        """Delete a set whose task hashes are all gone (deleted while they waited)."""
+        await self._broker.delete_aggregation_set(queue, group, set_id)
+        self.logger.debug(
+            "Deleted an aggregation set of group=%s queue=%s whose tasks no longer exist.",
+            group, queue,
+        )  # fmt: skip
 
     async def _guarded_check(self) -> None:
         """A check whose errors are logged: the next tick simply tries again."""
