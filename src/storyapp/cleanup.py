@@ -5,7 +5,9 @@ Every purge deletes in batches of ``batch_size`` rows, each batch in its own sho
 1. pick the next batch of primary keys through the time index (oldest first), locking them with
    ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so a second purge running at the same time takes
    the next rows instead of waiting (SQLite serialises writers with ``BEGIN IMMEDIATE``);
-2. delete those keys (for stories: comments and views first, then the stories);
+2. delete those keys: for tokens and webhook events in the same statement (a DELETE whose
+   sub-select picks the keys); for stories the keys are read first, then their comments, their
+   views and the stories themselves are deleted by key;
 3. commit, and stop after the first batch that is not full.
 
 No statement touches more than one batch, so none holds locks for long on tables of millions
@@ -79,8 +81,7 @@ def purge_expired_tokens(
     expired = expired.order_by(token.expires_at)
 
     def step(connection: Connection) -> dict[str, int]:
-        ids = _lock_batch(connection, expired, batch_size)
-        return {"tokens": _delete_ids(connection, VerificationToken, ids)}
+        return {"tokens": _delete_batch(connection, token, expired, batch_size)}
 
     batches, deleted = _run_batches(engine, step, batch_size, "tokens")
     log.info(
@@ -133,8 +134,8 @@ def purge_old_webhook_events(
     old = event_old(moment, retention_days)
 
     def step(connection: Connection) -> dict[str, int]:
-        ids = _lock_batch(connection, done.order_by(event.received_at), batch_size)
-        return {"webhook_events": _delete_ids(connection, event, ids)}
+        oldest = done.order_by(event.received_at)
+        return {"webhook_events": _delete_batch(connection, event, oldest, batch_size)}
 
     batches, deleted = _run_batches(engine, step, batch_size, "webhook_events")
     unprocessed = select(func.count()).select_from(event).where(old, event.processed_at.is_(None))
@@ -172,6 +173,14 @@ def _lock_batch(connection: Connection, query: Select[int], batch_size: int) -> 
     """The next ``batch_size`` keys, skipping rows that a concurrent purge holds."""
     locked = query.limit(batch_size).with_for_update(skip_locked=True)
     return list(connection.scalars(locked))
+
+
+def _delete_batch(
+    connection: Connection, model: type[HasId], query: Select[int], batch_size: int
+) -> int:
+    """Delete the next batch in one statement, its keys chosen by a locking sub-select."""
+    batch = query.limit(batch_size).with_for_update(skip_locked=True).scalar_subquery()
+    return connection.execute(delete(model).where(model.id.in_(batch))).rowcount
 
 
 def _delete_ids(connection: Connection, model: type[HasId], ids: list[int]) -> int:
