@@ -189,3 +189,17 @@ def test_metrics_expose_asynq_exporter_names(
     assert "asynq_queue_latency_seconds{" in text
     assert "asynq_queue_memory_usage_approx_bytes{" in text
     assert 'asynq_tasks_failed_total{queue="default"} 0.0' in text
+
+
+def test_active_tasks_carry_their_worker_times(web: TestClient, redis_url: str) -> None:
+    now = int(time.time())
+
+    async def running(client: aioredis.Redis) -> str:
+        return await put_task(client, message(), TaskState.ACTIVE, score=now + 30)
+
+    task_id = run_seed(redis_url, running)
+
+    [task] = web.get("/api/queues/default/active_tasks").json()["tasks"]
+
+    assert task["id"] == task_id
+    assert (task["start_time"], task["deadline"], task["is_orphaned"]) == ("-", "-", False)

@@ -99,6 +99,11 @@ def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "-"
 
 
+def short(value: datetime | None) -> str:
+    """A UTC time without year and zone, for narrow table columns."""
+    return value.strftime("%m-%d %H:%M:%S") if value else "-"
+
+
 def duration(value: timedelta) -> str:
     """A short human duration with its two largest units: ``2h3m``, ``4.2s``, ``0s``."""
     seconds = value.total_seconds()
@@ -113,8 +118,17 @@ def duration(value: timedelta) -> str:
 
 
 def table(columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:
-    """Print ``rows`` under ``columns`` as a Rich table."""
-    out = Table(*columns, title=title, header_style="bold", title_justify="left")
-    for row in rows:
-        out.add_row(*[str(cell) for cell in row])
+    """Print ``rows`` under ``columns`` as a Rich table.
+
+    The first column (an ID or a name) is never shortened, so it can be copied into the
+    next command; the others wrap on narrow terminals.
+    """
+    cells = [[str(cell) for cell in row] for row in rows]
+    out = Table(title=title, header_style="bold", title_justify="left")
+    first_width = max([len(columns[0]), *(len(row[0]) for row in cells)])
+    out.add_column(columns[0], no_wrap=True, min_width=first_width)
+    for name in columns[1:]:
+        out.add_column(name, overflow="fold")
+    for row in cells:
+        out.add_row(*row)
     stdout.print(out)

@@ -40,7 +40,7 @@ def stats(ctx: typer.Context, as_json: JsonOption = False) -> None:
           error_rate(totals["processed"], totals["failed"])]],
     )  # fmt: skip
     stdout.print("[bold]Redis info[/bold]")
-    table(list(REDIS_FIELDS), [[redis_info.get(f, "-") for f in REDIS_FIELDS]])
+    table(["field", "value"], [[f, redis_info.get(f, "-")] for f in REDIS_FIELDS])
 
 
 def aggregate(infos: list[QueueInfo]) -> dict[str, int]:

@@ -15,6 +15,7 @@ from asyncq.cli.common import (
     inspect,
     print_json,
     printable,
+    short,
     stdout,
     table,
     when,
@@ -60,8 +61,8 @@ def _state_columns(state: TaskState) -> list[str]:
     extra = {
         TaskState.ACTIVE: ["Orphaned"],
         TaskState.SCHEDULED: ["Process at"],
-        TaskState.RETRY: ["Next retry", "Retried", "Max retry", "Last error"],
-        TaskState.ARCHIVED: ["Last failed", "Retried", "Max retry", "Last error"],
+        TaskState.RETRY: ["Next retry", "Retried", "Last error"],
+        TaskState.ARCHIVED: ["Last failed", "Retried", "Last error"],
         TaskState.COMPLETED: ["Completed at", "Result"],
         TaskState.AGGREGATING: ["Group"],
     }
@@ -70,13 +71,13 @@ def _state_columns(state: TaskState) -> list[str]:
 
 def _row(task: TaskInfo) -> list[object]:
     row: list[object] = [task.id, task.type, printable(task.payload)]
+    retried = f"{task.retried}/{task.max_retry}"
     extra: dict[TaskState, list[object]] = {
         TaskState.ACTIVE: ["yes" if task.is_orphaned else "no"],
-        TaskState.SCHEDULED: [when(task.next_process_at)],
-        TaskState.RETRY: [when(task.next_process_at), task.retried, task.max_retry, task.last_err],
-        TaskState.ARCHIVED: [when(task.last_failed_at), task.retried, task.max_retry,
-                             task.last_err],
-        TaskState.COMPLETED: [when(task.completed_at), printable(task.result)],
+        TaskState.SCHEDULED: [short(task.next_process_at)],
+        TaskState.RETRY: [short(task.next_process_at), retried, task.last_err],
+        TaskState.ARCHIVED: [short(task.last_failed_at), retried, task.last_err],
+        TaskState.COMPLETED: [short(task.completed_at), printable(task.result)],
         TaskState.AGGREGATING: [task.group],
     }  # fmt: skip
     return row + extra.get(task.state, [])

@@ -89,22 +89,20 @@ async def list_tasks(request: Request) -> Response:
         page=_int(request, "page", 1),
         page_size=_int(request, "size", DEFAULT_PAGE_SIZE),
     )
-    body: dict[str, Any] = {
-        "tasks": [serialize.task(t, _now()) for t in tasks],
-        "stats": serialize.snapshot(await inspector.queue_info(queue)),
-    }
+    shaped = [serialize.task(t, _now()) for t in tasks]
     if state is TaskState.ACTIVE:
-        body["workers"] = await _workers_by_task(inspector)
-    return JSONResponse(body)
+        await _add_worker_times(inspector, shaped)
+    stats = serialize.snapshot(await inspector.queue_info(queue))
+    return JSONResponse({"tasks": shaped, "stats": stats})
 
 
-async def _workers_by_task(inspector: Inspector) -> dict[str, dict[str, Any]]:
-    """Start time and deadline of each running task, from the servers' heartbeats."""
-    return {
-        w.task_id: serialize.worker(w)
-        for server in await inspector.servers()
-        for w in server.active_workers
-    }
+async def _add_worker_times(inspector: Inspector, tasks: list[dict[str, Any]]) -> None:
+    """Give running tasks the start time and deadline their server reports ("-" if none)."""
+    workers = {w.task_id: w for s in await inspector.servers() for w in s.active_workers}
+    for task in tasks:
+        worker = workers.get(task["id"])
+        task["start_time"] = serialize.rfc3339(worker.started) if worker else "-"
+        task["deadline"] = serialize.rfc3339(worker.deadline) if worker else "-"
 
 
 async def get_task(request: Request) -> Response:

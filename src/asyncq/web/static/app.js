@@ -222,8 +222,8 @@ function taskColumns(state) {
     ["Type", (t) => esc(t.type)],
     ["Payload", (t) => `<div class="clip mono" title="${esc(t.payload)}">${t.payload_format === "hex" ? "hex " : ""}${esc(t.payload)}</div>`]];
   const extra = {
-    active: [["Started", (t, w) => ago(w[t.id] && w[t.id].start_time)],
-      ["Deadline", (t, w) => ago(w[t.id] && w[t.id].deadline)],
+    active: [["Started", (t) => (t.start_time === "-" ? "-" : ago(t.start_time))],
+      ["Deadline", (t) => (t.deadline === "-" ? "-" : ago(t.deadline))],
       ["Orphaned", (t) => (t.is_orphaned ? '<span class="badge warn">lease expired</span>' : "no")]],
     scheduled: [["Runs", (t) => ago(t.next_process_at)]],
     retry: [["Next retry", (t) => ago(t.next_process_at)], ["Retried", (t) => `${t.retried}/${t.max_retry}`],
@@ -262,12 +262,11 @@ async function queuePage(queue, params) {
 
   let body;
   if (state === "aggregating" && !group) {
-    body = { tasks: [], stats: (await api(`/queues/${encodeURIComponent(queue)}`)).current, workers: {} };
+    body = { tasks: [], stats: (await api(`/queues/${encodeURIComponent(queue)}`)).current };
   } else {
     body = await api(`${tasksPath(queue, state, group)}?page=${page}&size=${PAGE_SIZE}`);
   }
   const { tasks, stats } = body;
-  const workers = body.workers || {};
   const columns = taskColumns(state);
   const link = (s, p, g) => `#/queues/${encodeURIComponent(queue)}?state=${s}&page=${p}${g ? `&group=${encodeURIComponent(g)}` : ""}`;
   const tabs = STATES.map((s) => `<a class="${s === state ? "current" : ""}" href="${link(s, 1)}">${s}<span class="count">${num(stats[s])}</span></a>`).join("");
@@ -304,7 +303,7 @@ async function queuePage(queue, params) {
     </div>
     <div class="panel">
       ${tasks.length ? `<table><thead><tr>${columns.map(([name]) => `<th>${name}</th>`).join("")}<th></th></tr></thead>
-        <tbody>${tasks.map((t) => `<tr>${columns.map(([, cell]) => `<td>${cell(t, workers)}</td>`).join("")}
+        <tbody>${tasks.map((t) => `<tr>${columns.map(([, cell]) => `<td>${cell(t)}</td>`).join("")}
           <td><div class="actions">${rowActions(state, t)}</div></td></tr>`).join("")}</tbody></table>`
         : `<div class="empty">No ${state} tasks${state === "aggregating" && !groups.length ? " (no group)" : ""}.</div>`}
     </div>`;
