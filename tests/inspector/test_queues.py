@@ -8,7 +8,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from asyncq.clock import ManualClock
-from asyncq.errors import QueueNotEmptyError, QueueNotFoundError, QueueStateError
+from asyncq.errors import ConfigError, QueueNotEmptyError, QueueNotFoundError, QueueStateError
 from asyncq.inspector import Inspector
 from asyncq.redis import keys
 from asyncq.task import TaskState
@@ -171,3 +171,28 @@ async def test_forced_removal_leaves_no_key_of_the_queue_behind(
     remaining = sorted(k.decode() for k in await aio_redis.keys("*"))
     assert all("{default}" not in k for k in remaining), remaining
     assert await inspector.queues() == ["other"]
+
+
+async def test_a_queue_with_only_completed_tasks_is_removed_with_their_records(
+    inspector: Inspector, aio_redis: aioredis.Redis, clock: ManualClock
+) -> None:
+    done = await put_task(aio_redis, message(), TaskState.COMPLETED, score=clock.now() + 60)
+
+    await inspector.delete_queue("default")
+
+    assert not await aio_redis.exists(keys.task_key("default", done))
+    assert await inspector.queues() == []
+
+
+async def test_a_queue_with_waiting_groups_is_not_empty(
+    inspector: Inspector, aio_redis: aioredis.Redis
+) -> None:
+    await put_task(aio_redis, message(), TaskState.AGGREGATING, group="g")
+
+    with pytest.raises(QueueNotEmptyError):
+        await inspector.delete_queue("default")
+
+
+async def test_a_blank_queue_name_is_refused_before_redis_is_asked(inspector: Inspector) -> None:
+    with pytest.raises(ConfigError, match="at least one non-space character"):
+        await inspector.pause_queue("  ")

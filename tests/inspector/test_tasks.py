@@ -11,6 +11,7 @@ from asyncq.clock import ManualClock
 from asyncq.errors import BrokerError, ConfigError, TaskNotFoundError, TaskStateError
 from asyncq.inspector import Inspector
 from asyncq.redis import keys
+from asyncq.redis.admin import UPDATE_PAYLOAD
 from asyncq.task import TaskState
 from inspector.seeding import message, put_many, put_task
 
@@ -323,3 +324,18 @@ async def test_an_unreadable_record_is_skipped_in_lists_and_named_when_fetched(
     assert [t.id for t in listed] == [kept]
     with pytest.raises(BrokerError, match="cannot be read"):
         await inspector.get_task_info("default", broken)
+
+
+async def test_a_payload_update_is_refused_when_the_message_changed_since_it_was_read(
+    aio_redis: aioredis.Redis, clock: ManualClock
+) -> None:
+    msg = message()
+    task_id = await put_task(aio_redis, msg, TaskState.SCHEDULED, score=clock.now())
+    task_key = keys.task_key("default", task_id)
+    replacement = message(id=task_id, payload=b"new").SerializeToString()
+
+    stale = await UPDATE_PAYLOAD(aio_redis, [task_key], [b"what was read earlier", replacement])
+    fresh = await UPDATE_PAYLOAD(aio_redis, [task_key], [msg.SerializeToString(), replacement])
+
+    assert (stale, fresh) == (-2, 1)
+    assert await aio_redis.hget(task_key, "msg") == replacement
