@@ -97,3 +97,15 @@ async def test_stop_ends_leasing_but_lets_running_tasks_finish(
     assert server.status == "closed"
     assert await aio_redis.exists("asynq:{default}:t:first") == 0
     assert await aio_redis.lrange("asynq:{default}:pending", 0, -1) == [b"second"]
+
+
+async def test_starting_without_a_reachable_redis_fails_with_a_clear_error() -> None:
+    from asyncq.devserver import free_port
+    from asyncq.errors import BrokerUnavailableError
+
+    server = Server.from_url(f"redis://127.0.0.1:{free_port()}/0", concurrency=1)
+
+    with pytest.raises(BrokerUnavailableError, match="Cannot reach Redis"):
+        await server.start(nothing)
+    await server.shutdown()
+    assert server.status == "closed"

@@ -17,6 +17,7 @@ on it (the recoverer of any server reclaims a task whose lease is older than tha
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from asyncq.broker import Broker
-from asyncq.errors import AsyncqError, ConfigError, ServerClosedError
+from asyncq.errors import AsyncqError, BrokerError, ConfigError, ServerClosedError
 from asyncq.mux import Handler
 from asyncq.worker.aggregator import (
     DEFAULT_GRACE_PERIOD,
@@ -179,6 +180,14 @@ class _Component(Protocol):
     async def shutdown(self) -> None: ...
 
 
+async def _shut_down(component: _Component) -> None:
+    """Shut ``component`` down; a Redis failure is logged so the others still stop."""
+    try:
+        await component.shutdown()
+    except BrokerError as exc:
+        logger.warning("Could not shut down %s cleanly: %s", type(component).__name__, exc)
+
+
 class Server:
     """Runs handlers for the tasks of the configured queues until shut down."""
 
@@ -217,7 +226,7 @@ class Server:
             "Starting server id=%s queues=%s strict_priority=%s concurrency=%d.",
             self.server_id, self.queues.weights, config.strict_priority, config.workers,
         )  # fmt: skip
-        await self.broker.ping()
+        await self._check_redis()
 
         self._components = self._build(handler)
         self.status = "active"
@@ -234,16 +243,18 @@ class Server:
 
     async def shutdown(self) -> None:
         """Stop leasing, wait for running tasks (up to the timeout), requeue the rest."""
-        if self.status in ("new", "closed"):
-            self.status = "closed"
+        if self.status == "closed":
             return
-        logger.info("Shutting down server id=%s.", self.server_id)
-        self.status = "closed"
-        for component in self._components:
-            await component.shutdown()
+        started, self.status = self.status != "new", "closed"
+        if started:
+            logger.info("Shutting down server id=%s.", self.server_id)
+            for component in self._components:
+                await _shut_down(component)
         if self._owns_broker and self._broker is not None:
-            await self._broker.close()
-        logger.info("Server shut down id=%s.", self.server_id)
+            with contextlib.suppress(BrokerError):
+                await self._broker.close()
+        if started:
+            logger.info("Server shut down id=%s.", self.server_id)
 
     def run(self, handler: Handler) -> None:
         """Start, then block until SIGTERM or SIGINT and shut down gracefully.
@@ -266,6 +277,19 @@ class Server:
                 loop.remove_signal_handler(signum)
             await self.shutdown()
 
+    async def _check_redis(self) -> None:
+        """Fail fast when Redis does not answer, or (for Redis itself) is older than 6.2."""
+        from asyncq.redis.broker import RedisBroker
+        from asyncq.redis.connection import ensure_server_ready
+
+        broker = self.broker
+        if isinstance(broker, RedisBroker):
+            where = broker.client.connection_pool.connection_kwargs
+            address = where.get("path") or f"{where.get('host')}:{where.get('port')}"
+            await ensure_server_ready(broker.client, address, attempts=1)
+        else:
+            await broker.ping()
+
     def _check_startable(self) -> None:
         if self.status == "closed":
             raise ServerClosedError(
@@ -284,19 +308,10 @@ class Server:
         broker = self.broker
         names = self.queues.names
         syncer = Syncer(SyncerParams(broker.clock, config.syncer_interval))
-        outcomes = Outcomes(
-            OutcomeParams(
-                broker, syncer, config.retry_delay_func, config.is_failure,
-                config.error_handler, config.task_log_level,
-            )
-        )  # fmt: skip
-        processor = self._processor = Processor(
-            ProcessorParams(
-                broker, handler, outcomes, self.queues, config.workers,
-                config.task_check_interval, config.shutdown_timeout, config.task_log_level,
-            )
-        )  # fmt: skip
+        outcomes = self._outcomes(syncer)
+        processor = self._processor = self._new_processor(handler, outcomes)
         interval = config.delayed_task_check_interval
+
         components: list[_Component] = [
             Forwarder(ForwarderParams(broker, names, interval, processor.wake)),
             processor,
@@ -306,18 +321,33 @@ class Server:
             Janitor(
                 JanitorParams(broker, names, config.janitor_interval, config.janitor_batch_size)
             ),
+            self._group_component(),
         ]
-        components.append(self._group_component())
         if config.health_check_func is not None:
-            components.append(
-                HealthCheck(
-                    HealthCheckParams(
-                        broker, config.health_check_func, config.health_check_interval
-                    )
-                )
+            check = HealthCheckParams(
+                broker, config.health_check_func, config.health_check_interval
             )
+            components.append(HealthCheck(check))
         components.append(Heartbeat(self._heartbeat_params(processor)))
         return components
+
+    def _outcomes(self, syncer: Syncer) -> Outcomes:
+        config = self.config
+        return Outcomes(
+            OutcomeParams(
+                self.broker, syncer, config.retry_delay_func, config.is_failure,
+                config.error_handler, config.task_log_level,
+            )
+        )  # fmt: skip
+
+    def _new_processor(self, handler: Handler, outcomes: Outcomes) -> Processor:
+        config = self.config
+        return Processor(
+            ProcessorParams(
+                self.broker, handler, outcomes, self.queues, config.workers,
+                config.task_check_interval, config.shutdown_timeout, config.task_log_level,
+            )
+        )  # fmt: skip
 
     def _group_component(self) -> _Component:
         """The aggregator, or a watch that warns once about groups nobody aggregates."""
