@@ -28,6 +28,7 @@ class Plan:
     leak_count: int
     monitor_count: int
     two_workers: bool
+    sleep_drain: bool
     inspector_pending: int
     cleanup_expired: int
 
@@ -35,15 +36,15 @@ class Plan:
 FULL = Plan(
     runs=3, enqueue_count=5000, drain_count=20_000, drain_cap=40.0, warmup_count=20,
     pickup_count=200, pickup_interval=0.02, schedule_count=60, schedule_spread=3,
-    leak_count=200_000, monitor_count=2000, two_workers=True, inspector_pending=1_000_000,
-    cleanup_expired=1_000_000,
+    leak_count=200_000, monitor_count=2000, two_workers=True, sleep_drain=True,
+    inspector_pending=1_000_000, cleanup_expired=1_000_000,
 )  # fmt: skip
 
 QUICK = Plan(
-    runs=1, enqueue_count=500, drain_count=2000, drain_cap=4.0, warmup_count=5,
-    pickup_count=40, pickup_interval=0.02, schedule_count=10, schedule_spread=1,
-    leak_count=0, monitor_count=300, two_workers=False, inspector_pending=20_000,
-    cleanup_expired=20_000,
+    runs=1, enqueue_count=500, drain_count=1000, drain_cap=2.0, warmup_count=3,
+    pickup_count=30, pickup_interval=0.02, schedule_count=5, schedule_spread=1,
+    leak_count=0, monitor_count=100, two_workers=False, sleep_drain=False,
+    inspector_pending=20_000, cleanup_expired=20_000,
 )  # fmt: skip
 
 

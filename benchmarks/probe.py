@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import threading
 import time
 from collections.abc import Callable
@@ -65,11 +64,19 @@ def end() -> None:
         _probe.last_end = now
 
 
-def rss_kib() -> int:
-    """The current resident set size of this process in KiB."""
-    with open("/proc/self/statm", encoding="ascii") as statm:
-        pages = int(statm.read().split()[1])
-    return pages * (os.sysconf("SC_PAGE_SIZE") // 1024)
+def memory_kib() -> tuple[int, int]:
+    """The current and the peak resident set size of this process in KiB.
+
+    The peak is ``VmHWM``, which starts afresh at ``exec``; ``ru_maxrss`` would not do, as
+    it keeps the parent's peak from before the fork.
+    """
+    fields: dict[str, int] = {}
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                fields[name] = int(value.split()[0])
+    return fields["VmRSS"], fields["VmHWM"]
 
 
 def _snapshot() -> dict[str, Any]:
@@ -82,8 +89,7 @@ def _snapshot() -> dict[str, Any]:
             "lat": _probe.latencies,
         }
         _probe.latencies = []
-    line["rss"] = rss_kib()
-    line["maxrss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    line["rss"], line["maxrss"] = memory_kib()
     if _probe.extra is not None:
         line.update(_probe.extra())
     return line

@@ -20,7 +20,7 @@ from typing import IO, Any
 from benchmarks.environments import ROOT, python_for
 from benchmarks.systems import System
 
-STOP_GRACE = 8.0
+STOP_GRACE = 2.0
 CLIENT_TIMEOUT = 900.0
 PROBE_PREFIX = b'{"pid"'
 

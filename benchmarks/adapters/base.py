@@ -4,8 +4,9 @@ Commands (all take ``--url`` and ``--variant``):
 
 * ``worker --concurrency N`` runs one worker process until it is terminated; the probe
   reports completions on standard output.
-* ``enqueue --mode one|inflight|batch --count N`` enqueues N no-op tasks the given way and
-  prints ``{"seconds": ..., "count": ...}``.
+* ``enqueue --count N`` enqueues N no-op tasks each way (one at a time, 100 in flight,
+  batched) and prints ``{"one": {"seconds": ..., "count": ...}, "inflight": ..., ...}``,
+  with ``{"unsupported": true}`` for a way the library lacks.
 * ``fill --count N [--sleep]`` enqueues N tasks as fast as the library allows (batched when
   it can), so that a worker started afterwards drains a full queue.
 * ``trickle --count N --interval S`` enqueues N measured tasks S seconds apart.
@@ -31,9 +32,11 @@ from typing import Any
 from benchmarks import probe
 
 IN_FLIGHT = 100
+ENQUEUE_MODES = ("one", "inflight", "batch")
 FILL_CHUNK = 1000
 SLEEP_SECONDS = 0.001
 Payload = dict[str, Any]
+Step = Callable[[], Awaitable[None]]
 
 
 def payload(sleep: bool = False, measure: bool = False, at: float | None = None) -> Payload:
@@ -167,8 +170,8 @@ async def _schedule(adapter: Adapter, count: int, spread: int) -> None:
             await adapter.schedule(body, due)
 
 
-def _client_step(args: argparse.Namespace, adapter: Adapter) -> Callable[[], Awaitable[None]]:
-    steps: dict[str, Callable[[], Awaitable[None]]] = {
+def _client_step(args: argparse.Namespace, adapter: Adapter) -> Step | None:
+    steps: dict[str, Step] = {
         "one": lambda: _enqueue_one_at_a_time(adapter, args.count),
         "inflight": lambda: _enqueue_in_flight(adapter, args.count),
         "batch": lambda: _enqueue_batched(adapter, args.count),
@@ -176,20 +179,35 @@ def _client_step(args: argparse.Namespace, adapter: Adapter) -> Callable[[], Awa
         "trickle": lambda: _trickle(adapter, args.count, args.interval),
         "schedule": lambda: _schedule(adapter, args.count, args.spread),
     }
-    key = args.mode if args.command == "enqueue" else args.command
-    return steps[key]
+    supported = {"batch": adapter.supports_batch, "schedule": adapter.supports_schedule}
+    return steps[args.command] if supported.get(args.command, True) else None
+
+
+async def _timed(adapter: Adapter, step: Step | None, count: int) -> dict[str, Any]:
+    if step is None:
+        return {"unsupported": True}
+    calls_before = adapter.client_extra().get("calls", 0)
+    started = time.perf_counter()
+    await step()
+    seconds = time.perf_counter() - started
+    result: dict[str, Any] = {"seconds": seconds, "count": count}
+    if "calls" in adapter.client_extra():
+        result["calls"] = adapter.client_extra()["calls"] - calls_before
+    return result
 
 
 async def _run_client(args: argparse.Namespace, adapter: Adapter) -> dict[str, Any]:
-    step = _client_step(args, adapter)
+    """Run the command; ``enqueue`` runs each way in turn and reports them apart."""
+    commands = ENQUEUE_MODES if args.command == "enqueue" else (args.command,)
+    results: dict[str, Any] = {}
     await adapter.open()
     try:
-        started = time.perf_counter()
-        await step()
-        seconds = time.perf_counter() - started
+        for command in commands:
+            step = _client_step(argparse.Namespace(**{**vars(args), "command": command}), adapter)
+            results[command] = await _timed(adapter, step, args.count)
     finally:
         await adapter.close()
-    return {"seconds": seconds, "count": args.count, **adapter.client_extra()}
+    return results if args.command == "enqueue" else results[args.command]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -198,7 +216,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--url", required=True)
     parser.add_argument("--variant", default="default")
     parser.add_argument("--concurrency", type=int, default=10)
-    parser.add_argument("--mode", choices=["one", "inflight", "batch"], default="one")
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--sleep", action="store_true")
     parser.add_argument("--interval", type=float, default=0.02)
@@ -213,12 +230,6 @@ def main(factory: Callable[[str, str], Adapter]) -> None:
     if args.command == "worker":
         probe.install(adapter.client_extra)
         adapter.run_worker(args.concurrency)
-        return
-    batch = args.command == "enqueue" and args.mode == "batch"
-    if (batch and not adapter.supports_batch) or (
-        args.command == "schedule" and not adapter.supports_schedule
-    ):
-        print(json.dumps({"unsupported": True}))
         return
     result = asyncio.run(_run_client(args, adapter))
     sys.stdout.write(json.dumps(result) + "\n")

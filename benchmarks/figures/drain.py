@@ -25,7 +25,8 @@ def measure(ctx: Context, system: System) -> dict[str, float | None]:
     if "calls" in workers[0].report:
         figures["rt_worker_drain"] = workers[0].report["calls"] / workers[0].count
 
-    figures["drain_sleep"] = _rate(_drain(ctx, system, workers=1, sleep=True))
+    if ctx.plan.sleep_drain:
+        figures["drain_sleep"] = _rate(_drain(ctx, system, workers=1, sleep=True))
     if ctx.plan.two_workers:
         figures["drain_two"] = _rate(_drain(ctx, system, workers=2, sleep=False))
     return figures

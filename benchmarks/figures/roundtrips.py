@@ -64,7 +64,7 @@ def measure(ctx: Context, system: System) -> dict[str, float | None]:
     counter = CommandCounter(ctx.url)
     try:
         counter.take()
-        ctx.client(system, "enqueue", mode="one", count=count)
+        ctx.client(system, "trickle", count=count, interval=0)
         enqueue_commands = counter.take()
 
         worker = ctx.worker(system)
