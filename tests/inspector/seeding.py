@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 
 from asyncq.proto import TaskMessage
 from asyncq.redis import keys
+from asyncq.redis.admin import container_key
 from asyncq.task import TaskState
 
 
@@ -61,7 +62,7 @@ async def put_task(
         await client.zadd(keys.group_key(queue, group), {task_id: score})
         await client.sadd(keys.groups_key(queue), group)
     else:
-        await client.zadd(keys.queue_prefix(queue) + state.value, {task_id: score})
+        await client.zadd(container_key(queue, state), {task_id: score})
     return task_id
 
 
@@ -77,7 +78,7 @@ async def put_many(
             msg = message(id=f"{prefix}-{i:05d}")
             record = {"msg": msg.SerializeToString(), "state": state.value}
             pipe.hset(keys.task_key(msg.queue, msg.id), mapping=record)
-            pipe.zadd(keys.queue_prefix(msg.queue) + state.value, {msg.id: first_score + i})
+            pipe.zadd(container_key(msg.queue, state), {msg.id: first_score + i})
         pipe.sadd(keys.ALL_QUEUES, "default")
         await pipe.execute()
 

@@ -114,11 +114,21 @@ _FAILURES: dict[Script, dict[int, tuple[type[Exception], str]]] = {
 }
 
 
+_CONTAINERS = {
+    TaskState.PENDING: keys.pending_key,
+    TaskState.ACTIVE: keys.active_key,
+    TaskState.SCHEDULED: keys.scheduled_key,
+    TaskState.RETRY: keys.retry_key,
+    TaskState.ARCHIVED: keys.archived_key,
+    TaskState.COMPLETED: keys.completed_key,
+}
+
+
 def container_key(queue: str, state: TaskState, group: str = "") -> str:
     """The key of the list or sorted set that holds ``queue``'s tasks in ``state``."""
     if state is TaskState.AGGREGATING:
         return keys.group_key(queue, group)
-    return keys.queue_prefix(queue) + state.value
+    return _CONTAINERS[state](queue)
 
 
 def container_kind(state: TaskState) -> str:
