@@ -393,3 +393,23 @@ async def test_a_failed_completion_write_is_retried_by_the_syncer(
 
     assert broker.failures == 0
     assert await task_hash(aio_redis, "default", task_id) == {}
+
+
+async def test_a_failing_retry_delay_hook_falls_back_to_the_default_delay(
+    broker: RedisBroker, aio_redis: aioredis.Redis
+) -> None:
+    task_id = await enqueue(broker, "user:load")
+
+    def broken_delay(retried: int, error: BaseException, task: ActiveTask) -> float:
+        raise ZeroDivisionError("bad hook")
+
+    async def handler(task: ActiveTask) -> None:
+        raise ValueError("bad id")
+
+    before = time.time()
+    async with running_server(broker, handler, retry_delay_func=broken_delay):
+        await wait_for(lambda: in_zset(aio_redis, "asynq:{default}:retry", task_id))
+
+    score = await aio_redis.zscore("asynq:{default}:retry", task_id)
+    assert score is not None
+    assert int(before) + 15 <= score <= time.time() + 44

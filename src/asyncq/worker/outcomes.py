@@ -22,6 +22,7 @@ from asyncq.proto import TaskMessage
 from asyncq.worker.acks import DoneBatcher
 from asyncq.worker.execution import Execution
 from asyncq.worker.failures import error_text, is_revoke, is_skip_retry
+from asyncq.worker.policy import default_retry_delay
 from asyncq.worker.syncer import Syncer
 
 logger = logging.getLogger("asyncq.processor")
@@ -83,16 +84,31 @@ class Outcomes:
         if msg.retried >= msg.retry or is_skip_retry(error):
             logger.log(self._level, "Archived task id=%s type=%s: %s", msg.id, msg.type, text)
             return (lambda: self._broker.archive(msg, text)), "archive"
-        delay = self._retry_delay(msg.retried, error, task)
-        seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+        seconds, failure = self._retry_policy(msg, task, error)
         retry_at = self._broker.clock.now() + seconds
-        failure = self._is_failure(error)
         logger.log(
             self._level,
             "Failed task id=%s type=%s, retrying in %.0f s: %s",
             msg.id, msg.type, seconds, text,
         )  # fmt: skip
         return (lambda: self._broker.retry(msg, retry_at, text, failure)), "retry"
+
+    def _retry_policy(
+        self, msg: TaskMessage, task: ActiveTask, error: BaseException
+    ) -> tuple[float, bool]:
+        """Seconds until the retry and whether the error counts; defaults if a hook fails."""
+        try:
+            delay = self._retry_delay(msg.retried, error, task)
+            failure = self._is_failure(error)
+        except Exception:
+            logger.exception(
+                "The retry_delay_func or is_failure hook failed for task id=%s; "
+                "retrying with the default delay.",
+                msg.id,
+            )
+            return default_retry_delay(msg.retried, error, task), True
+        seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+        return seconds, failure
 
     async def _report(self, task: ActiveTask, error: BaseException) -> None:
         if self._error_handler is None:
