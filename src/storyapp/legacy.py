@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from storyapp import cleanup
 from storyapp.config import CleanupSettings
 from storyapp.schedule import Schedule
-from storyapp.tasks import CleanupType
+from storyapp.tasks import CleanupType, cleanup_schedules
 
 log = logging.getLogger("storyapp.legacy")
 
@@ -61,15 +61,6 @@ def cleanup_jobs(
     }
 
 
-def schedules(settings: CleanupSettings) -> dict[CleanupType, Schedule]:
-    """When each clean-up runs; the asyncq worker registers the same table."""
-    return {
-        CleanupType.EXPIRED_TOKENS: settings.tokens_schedule,
-        CleanupType.DELETED_STORIES: settings.stories_schedule,
-        CleanupType.STRIPE_WEBHOOK_EVENTS: settings.webhooks_schedule,
-    }
-
-
 def start_legacy_scheduler(engine: Engine, settings: CleanupSettings) -> BackgroundScheduler:
     """Start the in-process scheduler with one job per clean-up; stop it with ``shutdown()``."""
     scheduler = BackgroundScheduler(
@@ -77,7 +68,7 @@ def start_legacy_scheduler(engine: Engine, settings: CleanupSettings) -> Backgro
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
     jobs = cleanup_jobs(engine, settings)
-    for kind, schedule in schedules(settings).items():
+    for kind, schedule in cleanup_schedules(settings).items():
         trigger = ScheduleTrigger(schedule, settings.tzinfo)
         scheduler.add_job(jobs[kind], trigger, id=kind.value, name=kind.value)
     scheduler.start()

@@ -11,6 +11,8 @@ from enum import StrEnum
 
 from asyncq.client import Client, SyncClient
 from asyncq.task import Task, TaskInfo, TaskOptions
+from storyapp.config import CleanupSettings
+from storyapp.schedule import Schedule
 
 log = logging.getLogger("storyapp.tasks")
 
@@ -33,6 +35,15 @@ CLEANUP_NAMES = {
     "webhooks": CleanupType.STRIPE_WEBHOOK_EVENTS,
 }
 """The short names that the CLI and the admin endpoints take."""
+
+
+def cleanup_schedules(settings: CleanupSettings) -> dict[CleanupType, Schedule]:
+    """When each clean-up runs; the worker and the legacy scheduler both read this table."""
+    return {
+        CleanupType.EXPIRED_TOKENS: settings.tokens_schedule,
+        CleanupType.DELETED_STORIES: settings.stories_schedule,
+        CleanupType.STRIPE_WEBHOOK_EVENTS: settings.webhooks_schedule,
+    }
 
 
 def cleanup_task(kind: CleanupType) -> Task:

@@ -23,8 +23,7 @@ from asyncq.server import Server, ServerConfig
 from storyapp.config import Settings
 from storyapp.db import engine_from_settings, ping
 from storyapp.handlers import CleanupHandlers
-from storyapp.legacy import schedules
-from storyapp.tasks import cleanup_task
+from storyapp.tasks import cleanup_schedules, cleanup_task
 
 log = logging.getLogger("storyapp.worker")
 
@@ -84,7 +83,7 @@ class StoryWorker:
         self.scheduler = Scheduler(settings.redis.url, scheduler or scheduler_config(settings))
 
     async def start(self) -> None:
-        """Connect to the database, then start the scheduler and the server."""
+        """Connect to the database, then start the server (which checks Redis) and the scheduler."""
         await asyncio.to_thread(ping, self.engine)
         log.info("Connected to the database: %s.", self.engine.url.render_as_string())
 
@@ -95,9 +94,9 @@ class StoryWorker:
             mux.handle(task_type, handler)
         self._register_periodic_tasks()
 
+        await self.server.start(mux)
         await self.scheduler.start()
         log.info("Cleanup scheduler started timezone=%s.", self.settings.cleanup.timezone)
-        await self.server.start(mux)
         log.info("Worker serving queues=%s redis=%s:%d.", QUEUES, *self._redis_address())
 
     async def shutdown(self) -> None:
@@ -109,7 +108,7 @@ class StoryWorker:
         log.info("Worker stopped.")
 
     def _register_periodic_tasks(self) -> None:
-        for kind, schedule in schedules(self.settings.cleanup).items():
+        for kind, schedule in cleanup_schedules(self.settings.cleanup).items():
             entry_id = self.scheduler.register(schedule.spec, cleanup_task(kind), missed="run_once")
             log.info(
                 "Registered periodic task type=%s spec=%r entry_id=%s missed=run_once.",
