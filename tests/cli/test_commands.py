@@ -157,3 +157,16 @@ def test_group_server_and_cron_listings_work_on_an_empty_redis(cli: Cli) -> None
     assert "No server is running." in cli("server", "ls").stdout
     assert "No scheduler entry" in cli("cron", "ls").stdout
     assert json.loads(cli("cron", "history", "e1", "--json").stdout) == {"e1": []}
+
+
+def test_asynq_spellings_of_the_commands_work(cli: Cli, raw_redis: redis.Redis) -> None:
+    task_id = cli.seed(pending())
+
+    listed = cli("queue", "list")
+    resumed = cli("queue", "resume", "default")
+    removed = cli("task", "rm", "-q", "default", "-i", task_id)
+
+    assert listed.stdout.split() == ["default"]
+    assert resumed.exit_code == 1 and "is not paused" in resumed.stderr
+    assert removed.exit_code == 0
+    assert not raw_redis.exists(keys.task_key("default", task_id))

@@ -54,3 +54,7 @@ def history(
     for entry_id, events in found.items():
         rows = [[e.task_id, when(e.enqueued_at)] for e in events]
         table(["Task ID", "Enqueued at"], rows, title=f"Entry {entry_id}")
+
+
+# asynq's spelling of the same command.
+app.command("list", hidden=True)(list_entries)

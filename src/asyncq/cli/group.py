@@ -20,3 +20,7 @@ def list_groups(ctx: typer.Context, queue: QueueOption, as_json: JsonOption = Fa
         stdout.print(f"Queue {queue!r} has no group.")
         return
     table(["Group", "Size"], [[g.group, g.size] for g in groups])
+
+
+# asynq's spelling of the same command.
+app.command("list", hidden=True)(list_groups)

@@ -138,3 +138,10 @@ def _each(
             done(f'{past} queue "{queue}".')
 
     inspect(ctx, run)
+
+
+# asynq's spellings of the same commands, so its users' habits keep working.
+app.command("list", hidden=True)(list_queues)
+app.command("resume", hidden=True)(unpause)
+app.command("remove", hidden=True)(remove)
+app.command("delete", hidden=True)(remove)

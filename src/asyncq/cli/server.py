@@ -27,3 +27,7 @@ def list_servers(ctx: typer.Context, as_json: JsonOption = False) -> None:
         for s in servers
     ]  # fmt: skip
     table(["Host", "PID", "State", "Active workers", "Queues", "Started"], rows)
+
+
+# asynq's spelling of the same command.
+app.command("list", hidden=True)(list_servers)

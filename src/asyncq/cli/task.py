@@ -166,3 +166,9 @@ def delete_all(
     """Delete every task in a state other than active."""
     count = inspect(ctx, lambda i: i.delete_all_tasks(queue, state, group))
     done(f"{count} {state} task(s) deleted.")
+
+
+# asynq's spellings of the same commands, so its users' habits keep working.
+app.command("list", hidden=True)(list_tasks)
+app.command("remove", hidden=True)(delete)
+app.command("rm", hidden=True)(delete)
