@@ -203,3 +203,41 @@ def test_active_tasks_carry_their_worker_times(web: TestClient, redis_url: str) 
 
     assert task["id"] == task_id
     assert (task["start_time"], task["deadline"], task["is_orphaned"]) == ("-", "-", False)
+
+
+def test_batch_actions_report_which_tasks_worked(web: TestClient, redis_url: str) -> None:
+    first, second = seed_pending(redis_url), seed_pending(redis_url)
+
+    archived = web.post(
+        "/api/queues/default/pending_tasks:batch_archive",
+        json={"task_ids": [first, "missing"]},
+    ).json()
+    deleted = web.post(
+        "/api/queues/default/pending_tasks:batch_delete", json={"task_ids": [second]}
+    ).json()
+    malformed = web.post("/api/queues/default/pending_tasks:batch_run", json={"ids": 1})
+
+    assert archived == {"archived_ids": [first], "error_ids": ["missing"]}
+    assert deleted == {"deleted_ids": [second], "failed_ids": []}
+    assert malformed.status_code == 400
+
+
+def test_cancel_all_publishes_every_running_task(web: TestClient, redis_url: str) -> None:
+    now = int(time.time())
+
+    async def running(client: aioredis.Redis) -> str:
+        return await put_task(client, message(), TaskState.ACTIVE, score=now + 30)
+
+    ids = {run_seed(redis_url, running) for _ in range(3)}
+
+    async def cancel_and_listen(client: aioredis.Redis) -> set[str]:
+        async with client.pubsub() as pubsub:
+            await pubsub.subscribe(keys.CANCEL_CHANNEL)
+            await pubsub.get_message(timeout=1)
+            assert web.post("/api/queues/default/active_tasks:cancel_all").status_code == 204
+            heard = set()
+            while message_ := await pubsub.get_message(timeout=2):
+                heard.add(message_["data"].decode())
+            return heard
+
+    assert run_seed(redis_url, cancel_and_listen) == ids

@@ -17,7 +17,7 @@ from starlette.routing import Route
 from asyncq.errors import ConfigError
 from asyncq.inspector import Inspector
 from asyncq.task import TaskState
-from asyncq.web import serialize
+from asyncq.web import batch, serialize
 
 DEFAULT_PAGE_SIZE = 20
 
@@ -197,6 +197,9 @@ routes = [
     Route("/api/queues/{queue}/tasks/{task_id}", get_task),
     Route(_TASKS, list_tasks),
     Route(_GROUP_TASKS, list_tasks),
+    Route("/api/queues/{queue}/active_tasks:cancel_all", batch.cancel_all, methods=["POST"]),
+    Route(_TASKS + ":batch_{verb}", batch.batch_action, methods=["POST"]),
+    Route(_GROUP_TASKS + ":batch_{verb}", batch.batch_action, methods=["POST"]),
     Route(_TASKS + ":{action}", bulk_action, methods=["POST", "DELETE"]),
     Route(_GROUP_TASKS + ":{action}", bulk_action, methods=["POST", "DELETE"]),
     Route(_TASKS + "/{task_id}:{action}", task_action, methods=["POST"]),
