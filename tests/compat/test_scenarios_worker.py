@@ -22,9 +22,17 @@ import redis
 from asyncq.client import Client
 from asyncq.context import ActiveTask
 from asyncq.errors import DuplicateTaskError, SkipRetry
+from asyncq.proto import TaskMessage
 from asyncq.redis.broker import RedisBroker
 from asyncq.server import Server, ServerConfig
-from compat.scenario import WORKER_TOLERANCE_S, Run, Scenario, assert_same_state, patched
+from compat.scenario import (
+    WORKER_TOLERANCE_S,
+    Run,
+    Scenario,
+    assert_same_state,
+    load_state,
+    patched,
+)
 from compat.test_scenarios_client import python_options, task_of
 
 
@@ -283,3 +291,59 @@ async def test_12_a_live_server_publishes_itself_and_requeues_at_shutdown(
     expected = patched(scenario.redis_after, requeued_with_pending_since(requeued_at))
     assert_same_state(expected, run, WORKER_TOLERANCE_S)
     assert sorted(started) == sorted([run.ids["<ID1>"], run.ids["<ID2>"]])
+
+
+@pytest.mark.parametrize(
+    "name", ["01_pending_plain", "02_pending_all_options", "03_pending_edge_values", "05_unique"]
+)
+async def test_the_python_worker_runs_the_tasks_a_go_client_enqueued(
+    name: str, broker: RedisBroker, raw_redis: redis.Redis
+) -> None:
+    scenario = Scenario.load(name)
+    raw_redis.flushall()
+    load_state(raw_redis, scenario.redis_after, scenario.ids)
+    go_tasks = _go_pending(raw_redis)
+    now = time.time()
+    runnable = {m.id for m in go_tasks if not m.deadline or m.deadline > now + 5}
+    seen: list[tuple[str, str, bytes, tuple[tuple[str, str], ...]]] = []
+
+    async def handler(task: ActiveTask) -> None:
+        seen.append((task.id, task.type, task.payload, tuple(sorted(task.headers.items()))))
+
+    queues = {m.queue: 1 for m in go_tasks}
+    server = Server(ServerConfig(concurrency=2, queues=queues), broker=broker)
+    await server.start(handler)
+    try:
+        await until(lambda: _nothing_pending(raw_redis, queues))
+        await until(lambda: no_active_tasks(broker))
+    finally:
+        await server.shutdown()
+
+    expected = {
+        (m.id, m.type, m.payload, tuple(sorted(m.headers.items())))
+        for m in go_tasks
+        if m.id in runnable
+    }
+    assert set(seen) == expected
+    for msg in go_tasks:
+        if msg.id not in runnable:
+            stored = TaskMessage.FromString(raw_redis.hget(_task_key(msg), "msg"))
+            assert stored.error_msg == "context deadline exceeded"
+
+
+def _go_pending(raw_redis: redis.Redis) -> list[TaskMessage]:
+    found = []
+    for key in raw_redis.keys("asynq:{*}:pending"):
+        queue = key.decode()[len("asynq:{") : -len("}:pending")]
+        for task_id in raw_redis.lrange(key, 0, -1):
+            raw = raw_redis.hget(f"asynq:{{{queue}}}:t:{task_id.decode()}", "msg")
+            found.append(TaskMessage.FromString(raw))
+    return found
+
+
+def _task_key(msg: TaskMessage) -> str:
+    return f"asynq:{{{msg.queue}}}:t:{msg.id}"
+
+
+def _nothing_pending(raw_redis: redis.Redis, queues: dict[str, int]) -> bool:
+    return all(raw_redis.llen(f"asynq:{{{queue}}}:pending") == 0 for queue in queues)
