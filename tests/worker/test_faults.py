@@ -168,3 +168,40 @@ async def test_sigterm_shuts_a_running_worker_down_and_requeues_its_task(
     assert await aio_redis.lrange("asynq:{default}:pending", 0, -1) == [task_id.encode()]
     assert msg.retried == 0
     assert await aio_redis.zcard("asynq:servers") == 0
+
+
+async def test_after_a_redis_restart_wake_ups_and_cancellations_arrive_again(
+    own_redis: RedisProcess,
+) -> None:
+    broker = make_broker(own_redis.url)
+    client = aioredis.Redis.from_url(own_redis.url)
+    started = asyncio.Event()
+
+    async def handler(task: ActiveTask) -> None:
+        started.set()
+        await asyncio.sleep(60)
+
+    async with running_server(broker, handler, task_check_interval=60):
+        await wait_for(lambda: subscribers(client))
+        restart(own_redis)
+        own_redis.start()
+        await wait_for(lambda: subscribers(client), timeout=15)
+        await asyncio.sleep(0.5)
+
+        task_id = await enqueue(broker, "long")
+        await asyncio.wait_for(started.wait(), 10)
+        await client.publish("asynq:cancel", task_id)
+        await wait_for(lambda: client.zscore("asynq:{default}:retry", task_id))
+
+    msg = await stored_message(client, "default", task_id)
+    await broker.close()
+    await client.aclose()
+    assert msg.error_msg == "context canceled"
+
+
+async def subscribers(client: aioredis.Redis) -> bool:
+    try:
+        counts = await client.pubsub_numsub("asynq:cancel", "asyncq:wakeup")
+    except redis.ConnectionError:
+        return False
+    return all(count >= 1 for _, count in counts)
