@@ -153,7 +153,7 @@ def prepare(task: Task, call_options: TaskOptions, now: float) -> _Prepared:
     """Validate ``task`` with its options and build its message (asynq's client rules)."""
     if not task.type.strip():
         raise ConfigError("task typename cannot be empty; give the task a type, e.g. 'email:send'.")
-    opts = task.options.merged(call_options)
+    opts = _merged(task.options, call_options)
     process_at = _process_at(task.options, call_options, now)
     unique_ttl = _unique_ttl(opts)
 
@@ -176,6 +176,18 @@ def prepare(task: Task, call_options: TaskOptions, now: float) -> _Prepared:
         return _Prepared(msg, TaskState.SCHEDULED, now, process_at, lock)
     path = TaskState.AGGREGATING if msg.group_key else TaskState.PENDING
     return _Prepared(msg, path, now, now, None if unique_ttl is None else int(unique_ttl))
+
+
+_NO_OPTIONS = TaskOptions()
+
+
+def _merged(task_options: TaskOptions, call_options: TaskOptions) -> TaskOptions:
+    """The task's options overridden by the call's; cheap when either gives none."""
+    if call_options == _NO_OPTIONS:
+        return task_options
+    if task_options == _NO_OPTIONS:
+        return call_options
+    return task_options.merged(call_options)
 
 
 def _queue(opts: TaskOptions) -> str:

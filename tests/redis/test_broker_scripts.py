@@ -11,16 +11,16 @@ import redis
 from broker_state import message
 
 from asyncq.errors import BrokerError
-from asyncq.redis import scripts
+from asyncq.redis import task_scripts
 from asyncq.redis.broker import RedisBroker
 from asyncq.redis.scripts import SCRIPTS_DIR, Script, parse_header
 
 LUA_FILES = sorted(SCRIPTS_DIR.glob("*.lua"))
 WRAPPED = sorted(
     name
-    for name, value in vars(scripts).items()
+    for name, value in vars(task_scripts).items()
     if inspect.isfunction(value)
-    and value.__module__ == scripts.__name__
+    and value.__module__ == task_scripts.__name__
     and (SCRIPTS_DIR / f"{name}.lua").exists()
 )
 
@@ -42,7 +42,8 @@ def test_every_broker_script_has_a_typed_wrapper() -> None:
         "mark_as_complete", "requeue", "retry", "archive", "forward",
         "delete_expired_completed", "list_lease_expired", "write_result",
         "aggregation_check", "read_aggregation_set", "delete_aggregation_set",
-        "reclaim_stale_aggregation_sets", "write_server_state", "clear_server_state",
+        "reclaim_stale_aggregation_sets", "aggregate_commit", "write_server_state",
+        "clear_server_state",
     }  # fmt: skip
 
     assert broker_scripts <= set(WRAPPED)
@@ -51,9 +52,7 @@ def test_every_broker_script_has_a_typed_wrapper() -> None:
 @pytest.mark.parametrize("name", WRAPPED)
 def test_wrapper_parameters_are_named_and_ordered_as_the_header(name: str) -> None:
     header = parse_header((SCRIPTS_DIR / f"{name}.lua").read_text(encoding="utf-8"))
-    signature = inspect.signature(getattr(scripts, name))
-
-    parameters = [p for p in signature.parameters if p != "client"]
+    parameters = list(inspect.signature(getattr(task_scripts, name)).parameters)
 
     assert parameters == list(header.names)
 

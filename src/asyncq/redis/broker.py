@@ -24,9 +24,16 @@ from asyncq.broker import BatchOutcome, Dequeued
 from asyncq.clock import SYSTEM_CLOCK, Clock
 from asyncq.errors import ConfigError
 from asyncq.proto import ServerInfo, TaskMessage, WorkerInfo
-from asyncq.redis import keys, scripts
+from asyncq.redis import keys
+from asyncq.redis import task_scripts as scripts
 from asyncq.redis.connection import RedisConfig, connect
-from asyncq.redis.scripts import first_error, redis_errors_translated, run_pipeline
+from asyncq.redis.scripts import (
+    Call,
+    CallBatcher,
+    first_error,
+    redis_errors_translated,
+    run_pipeline,
+)
 
 logger = logging.getLogger("asyncq.broker")
 
@@ -82,6 +89,7 @@ class RedisBroker:
         self.clock = clock
         self.lease_duration = self.settings.lease_duration
         self._owns_client = owns_client
+        self._calls = CallBatcher(client)
 
     @classmethod
     def from_url(
@@ -101,55 +109,58 @@ class RedisBroker:
 
     async def enqueue(self, msg: TaskMessage, unique_ttl: int | None = None) -> None:
         q = msg.queue
-        await scripts.enqueue(
-            self.client,
-            task_key=keys.task_key(q, msg.id),
-            pending_key=keys.pending_key(q),
-            queues_key=keys.ALL_QUEUES,
-            unique_key=_unique_key(msg, unique_ttl),
-            msg=msg.SerializeToString(),
-            task_id=msg.id,
-            now_ns=_ns(self.clock.now()),
-            queue=q,
-            wakeup_channel=keys.WAKEUP_CHANNEL,
-            lock_ttl=_lock_ttl(unique_ttl),
+        await self._run(
+            scripts.enqueue(
+                task_key=keys.task_key(q, msg.id),
+                pending_key=keys.pending_key(q),
+                queues_key=keys.ALL_QUEUES,
+                unique_key=_unique_key(msg, unique_ttl),
+                msg=msg.SerializeToString(),
+                task_id=msg.id,
+                now_ns=_ns(self.clock.now()),
+                queue=q,
+                wakeup_channel=keys.WAKEUP_CHANNEL,
+                lock_ttl=_lock_ttl(unique_ttl),
+            )
         )
 
     async def schedule(
         self, msg: TaskMessage, process_at: int, unique_ttl: int | None = None
     ) -> None:
         q = msg.queue
-        await scripts.schedule(
-            self.client,
-            task_key=keys.task_key(q, msg.id),
-            scheduled_key=keys.scheduled_key(q),
-            queues_key=keys.ALL_QUEUES,
-            unique_key=_unique_key(msg, unique_ttl),
-            msg=msg.SerializeToString(),
-            process_at=int(process_at),
-            task_id=msg.id,
-            queue=q,
-            group=msg.group_key,
-            lock_ttl=_lock_ttl(unique_ttl),
+        await self._run(
+            scripts.schedule(
+                task_key=keys.task_key(q, msg.id),
+                scheduled_key=keys.scheduled_key(q),
+                queues_key=keys.ALL_QUEUES,
+                unique_key=_unique_key(msg, unique_ttl),
+                msg=msg.SerializeToString(),
+                process_at=int(process_at),
+                task_id=msg.id,
+                queue=q,
+                group=msg.group_key,
+                lock_ttl=_lock_ttl(unique_ttl),
+            )
         )
 
     async def add_to_group(
         self, msg: TaskMessage, group: str, unique_ttl: int | None = None
     ) -> None:
         q = msg.queue
-        await scripts.add_to_group(
-            self.client,
-            task_key=keys.task_key(q, msg.id),
-            group_key=keys.group_key(q, group),
-            groups_key=keys.groups_key(q),
-            queues_key=keys.ALL_QUEUES,
-            unique_key=_unique_key(msg, unique_ttl),
-            msg=msg.SerializeToString(),
-            task_id=msg.id,
-            now=int(self.clock.now()),
-            group=group,
-            queue=q,
-            lock_ttl=_lock_ttl(unique_ttl),
+        await self._run(
+            scripts.add_to_group(
+                task_key=keys.task_key(q, msg.id),
+                group_key=keys.group_key(q, group),
+                groups_key=keys.groups_key(q),
+                queues_key=keys.ALL_QUEUES,
+                unique_key=_unique_key(msg, unique_ttl),
+                msg=msg.SerializeToString(),
+                task_id=msg.id,
+                now=int(self.clock.now()),
+                group=group,
+                queue=q,
+                lock_ttl=_lock_ttl(unique_ttl),
+            )
         )
 
     async def enqueue_batch(self, msgs: Sequence[TaskMessage]) -> BatchOutcome:
@@ -205,12 +216,13 @@ class RedisBroker:
                 keys.lease_key(q),
             )
         ]
-        reply = await scripts.dequeue(
-            self.client,
-            queue_keys=queue_keys,
-            lease_expires_at=lease_expires_at,
-            limit=limit,
-            task_key_prefixes=[keys.task_key_prefix(q) for q in queues],
+        reply = await self._run(
+            scripts.dequeue(
+                queue_keys=queue_keys,
+                lease_expires_at=lease_expires_at,
+                limit=limit,
+                task_key_prefixes=[keys.task_key_prefix(q) for q in queues],
+            )
         )
         return [
             _decoded(
@@ -246,34 +258,36 @@ class RedisBroker:
         q, now = msg.queue, self.clock.now()
         completed = _copy(msg)
         completed.completed_at = int(now)
-        await scripts.mark_as_complete(
-            self.client,
-            active_key=keys.active_key(q),
-            lease_key=keys.lease_key(q),
-            completed_key=keys.completed_key(q),
-            task_key=keys.task_key(q, msg.id),
-            processed_day_key=keys.processed_key(q, now),
-            processed_total_key=keys.processed_total_key(q),
-            unique_key=msg.unique_key or None,
-            task_id=msg.id,
-            stats_expire_at=self._stats_expire_at(now),
-            expire_at=int(now) + msg.retention,
-            msg=completed.SerializeToString(),
-            max_int64=MAX_INT64,
+        await self._run(
+            scripts.mark_as_complete(
+                active_key=keys.active_key(q),
+                lease_key=keys.lease_key(q),
+                completed_key=keys.completed_key(q),
+                task_key=keys.task_key(q, msg.id),
+                processed_day_key=keys.processed_key(q, now),
+                processed_total_key=keys.processed_total_key(q),
+                unique_key=msg.unique_key or None,
+                task_id=msg.id,
+                stats_expire_at=self._stats_expire_at(now),
+                expire_at=int(now) + msg.retention,
+                msg=completed.SerializeToString(),
+                max_int64=MAX_INT64,
+            )
         )
 
     async def requeue(self, msg: TaskMessage) -> None:
         q = msg.queue
-        await scripts.requeue(
-            self.client,
-            active_key=keys.active_key(q),
-            lease_key=keys.lease_key(q),
-            pending_key=keys.pending_key(q),
-            task_key=keys.task_key(q, msg.id),
-            task_id=msg.id,
-            now_ns=_ns(self.clock.now()),
-            queue=q,
-            wakeup_channel=keys.WAKEUP_CHANNEL,
+        await self._run(
+            scripts.requeue(
+                active_key=keys.active_key(q),
+                lease_key=keys.lease_key(q),
+                pending_key=keys.pending_key(q),
+                task_key=keys.task_key(q, msg.id),
+                task_id=msg.id,
+                now_ns=_ns(self.clock.now()),
+                queue=q,
+                wakeup_channel=keys.WAKEUP_CHANNEL,
+            )
         )
 
     async def retry(self, msg: TaskMessage, retry_at: float, error: str, is_failure: bool) -> None:
@@ -283,15 +297,16 @@ class RedisBroker:
             failed.retried += 1
         failed.error_msg = error
         failed.last_failed_at = int(now)
-        await scripts.retry(
-            self.client,
-            **self._failure_keys(q, msg.id, now),
-            task_id=msg.id,
-            msg=failed.SerializeToString(),
-            retry_at=int(retry_at),
-            stats_expire_at=self._stats_expire_at(now),
-            is_failure=is_failure,
-            max_int64=MAX_INT64,
+        await self._run(
+            scripts.retry(
+                **self._failure_keys(q, msg.id, now),
+                task_id=msg.id,
+                msg=failed.SerializeToString(),
+                retry_at=int(retry_at),
+                stats_expire_at=self._stats_expire_at(now),
+                is_failure=is_failure,
+                max_int64=MAX_INT64,
+            )
         )
 
     async def archive(self, msg: TaskMessage, error: str) -> None:
@@ -313,19 +328,20 @@ class RedisBroker:
         now = self.clock.now()
         keys_of_failure = self._failure_keys(queue, task_id, now)
         del keys_of_failure["retry_key"]
-        await scripts.archive(
-            self.client,
-            **keys_of_failure,
-            archived_key=keys.archived_key(queue),
-            task_id=task_id,
-            msg=msg,
-            now=int(now),
-            cutoff=int(now) - self.settings.archive_max_age_days * DAY_S,
-            max_size=self.settings.archive_max_size,
-            stats_expire_at=self._stats_expire_at(now),
-            max_int64=MAX_INT64,
-            task_key_prefix=keys.task_key_prefix(queue),
-            decode_error=decode_error,
+        await self._run(
+            scripts.archive(
+                **keys_of_failure,
+                archived_key=keys.archived_key(queue),
+                task_id=task_id,
+                msg=msg,
+                now=int(now),
+                cutoff=int(now) - self.settings.archive_max_age_days * DAY_S,
+                max_size=self.settings.archive_max_size,
+                stats_expire_at=self._stats_expire_at(now),
+                max_int64=MAX_INT64,
+                task_key_prefix=keys.task_key_prefix(queue),
+                decode_error=decode_error,
+            )
         )
 
     def _failure_keys(self, q: str, task_id: str, now: float) -> dict[str, str]:
@@ -364,48 +380,52 @@ class RedisBroker:
         limit = self.settings.forward_batch_size
         while True:
             now = self.clock.now()
-            batch = await scripts.forward(
-                self.client,
-                source_key=source_key,
-                pending_key=keys.pending_key(queue),
-                groups_key=keys.groups_key(queue),
-                now=int(now),
-                task_key_prefix=keys.task_key_prefix(queue),
-                now_ns=_ns(now),
-                group_key_prefix=keys.group_key_prefix(queue),
-                limit=limit,
-                queue=queue,
-                wakeup_channel=keys.WAKEUP_CHANNEL,
+            batch = await self._run(
+                scripts.forward(
+                    source_key=source_key,
+                    pending_key=keys.pending_key(queue),
+                    groups_key=keys.groups_key(queue),
+                    now=int(now),
+                    task_key_prefix=keys.task_key_prefix(queue),
+                    now_ns=_ns(now),
+                    group_key_prefix=keys.group_key_prefix(queue),
+                    limit=limit,
+                    queue=queue,
+                    wakeup_channel=keys.WAKEUP_CHANNEL,
+                )
             )
-            moved += batch
+            moved += int(batch)
             if batch < limit:
                 return moved
 
     async def delete_expired_completed(self, queue: str, batch_size: int) -> int:
         deleted = 0
         while True:
-            batch = await scripts.delete_expired_completed(
-                self.client,
-                completed_key=keys.completed_key(queue),
-                now=int(self.clock.now()),
-                task_key_prefix=keys.task_key_prefix(queue),
-                batch_size=batch_size,
+            batch = await self._run(
+                scripts.delete_expired_completed(
+                    completed_key=keys.completed_key(queue),
+                    now=int(self.clock.now()),
+                    task_key_prefix=keys.task_key_prefix(queue),
+                    batch_size=batch_size,
+                )
             )
-            deleted += batch
+            deleted += int(batch)
             if batch < batch_size:
                 return deleted
 
     async def list_lease_expired(self, queues: Sequence[str], cutoff: float) -> list[TaskMessage]:
         expired: list[TaskMessage] = []
         for queue in queues:
-            found = await scripts.list_lease_expired(
-                self.client,
-                lease_key=keys.lease_key(queue),
-                active_key=keys.active_key(queue),
-                cutoff=int(cutoff),
-                task_key_prefix=keys.task_key_prefix(queue),
+            found = await self._run(
+                scripts.list_lease_expired(
+                    lease_key=keys.lease_key(queue),
+                    active_key=keys.active_key(queue),
+                    cutoff=int(cutoff),
+                    task_key_prefix=keys.task_key_prefix(queue),
+                )
             )
-            for task_id, raw in found:
+            for i in range(0, len(found), 2):
+                task_id, raw = found[i].decode(), found[i + 1]
                 leased = _decoded(queue, task_id, raw, 0)
                 if leased.decode_error is None:
                     expired.append(leased.message)
@@ -414,9 +434,10 @@ class RedisBroker:
         return expired
 
     async def write_result(self, queue: str, task_id: str, data: bytes) -> int:
-        return await scripts.write_result(
-            self.client, task_key=keys.task_key(queue, task_id), result=data
+        written = await self._run(
+            scripts.write_result(task_key=keys.task_key(queue, task_id), result=data)
         )
+        return int(written)
 
     # --- groups ------------------------------------------------------------------------
 
@@ -430,48 +451,53 @@ class RedisBroker:
     ) -> str | None:
         set_id = str(uuid.uuid4())
         now = int(self.clock.now())
-        created = await scripts.aggregation_check(
-            self.client,
-            group_key=keys.group_key(queue, group),
-            set_key=keys.aggregation_set_key(queue, group, set_id),
-            aggregation_sets_key=keys.aggregation_sets_key(queue),
-            groups_key=keys.groups_key(queue),
-            max_size=max_size,
-            max_delay=int(max_delay),
-            grace_period=int(grace_period),
-            set_deadline=now + AGGREGATION_SET_TIMEOUT_S,
-            now=now,
-            group=group,
+        created = await self._run(
+            scripts.aggregation_check(
+                group_key=keys.group_key(queue, group),
+                set_key=keys.aggregation_set_key(queue, group, set_id),
+                aggregation_sets_key=keys.aggregation_sets_key(queue),
+                groups_key=keys.groups_key(queue),
+                max_size=max_size,
+                max_delay=int(max_delay),
+                grace_period=int(grace_period),
+                set_deadline=now + AGGREGATION_SET_TIMEOUT_S,
+                now=now,
+                group=group,
+            )
         )
         return set_id if created else None
 
     async def read_aggregation_set(
         self, queue: str, group: str, set_id: str
     ) -> tuple[list[TaskMessage], float]:
-        deadline, raws = await scripts.read_aggregation_set(
-            self.client,
-            set_key=keys.aggregation_set_key(queue, group, set_id),
-            aggregation_sets_key=keys.aggregation_sets_key(queue),
-            task_key_prefix=keys.task_key_prefix(queue),
+        reply = await self._run(
+            scripts.read_aggregation_set(
+                set_key=keys.aggregation_set_key(queue, group, set_id),
+                aggregation_sets_key=keys.aggregation_sets_key(queue),
+                task_key_prefix=keys.task_key_prefix(queue),
+            )
         )
-        messages = [TaskMessage.FromString(raw) for raw in raws]
-        return messages, deadline if deadline is not None else self.clock.now()
+        messages = [TaskMessage.FromString(raw) for raw in reply[1:]]
+        deadline = float(reply[0]) if reply[0] is not None else self.clock.now()
+        return messages, deadline
 
     async def delete_aggregation_set(self, queue: str, group: str, set_id: str) -> None:
-        await scripts.delete_aggregation_set(
-            self.client,
-            set_key=keys.aggregation_set_key(queue, group, set_id),
-            aggregation_sets_key=keys.aggregation_sets_key(queue),
-            task_key_prefix=keys.task_key_prefix(queue),
+        await self._run(
+            scripts.delete_aggregation_set(
+                set_key=keys.aggregation_set_key(queue, group, set_id),
+                aggregation_sets_key=keys.aggregation_sets_key(queue),
+                task_key_prefix=keys.task_key_prefix(queue),
+            )
         )
 
     async def reclaim_stale_aggregation_sets(self, queue: str) -> None:
-        await scripts.reclaim_stale_aggregation_sets(
-            self.client,
-            aggregation_sets_key=keys.aggregation_sets_key(queue),
-            groups_key=keys.groups_key(queue),
-            now=int(self.clock.now()),
-            group_key_prefix=keys.group_key_prefix(queue),
+        await self._run(
+            scripts.reclaim_stale_aggregation_sets(
+                aggregation_sets_key=keys.aggregation_sets_key(queue),
+                groups_key=keys.groups_key(queue),
+                now=int(self.clock.now()),
+                group_key_prefix=keys.group_key_prefix(queue),
+            )
         )
 
     async def commit_aggregation(
@@ -483,23 +509,25 @@ class RedisBroker:
         unique_ttl: int | None = None,
     ) -> bool:
         q = msg.queue
-        return await scripts.aggregate_commit(
-            self.client,
-            set_key=keys.aggregation_set_key(q, group, set_id),
-            aggregation_sets_key=keys.aggregation_sets_key(q),
-            task_key=keys.task_key(q, msg.id),
-            pending_key=keys.pending_key(q),
-            scheduled_key=keys.scheduled_key(q),
-            unique_key=_unique_key(msg, unique_ttl),
-            task_key_prefix=keys.task_key_prefix(q),
-            task_id=msg.id,
-            msg=msg.SerializeToString(),
-            now_ns=_ns(self.clock.now()),
-            process_at=int(process_at or 0),
-            lock_ttl=_lock_ttl(unique_ttl),
-            queue=q,
-            wakeup_channel=keys.WAKEUP_CHANNEL,
+        committed = await self._run(
+            scripts.aggregate_commit(
+                set_key=keys.aggregation_set_key(q, group, set_id),
+                aggregation_sets_key=keys.aggregation_sets_key(q),
+                task_key=keys.task_key(q, msg.id),
+                pending_key=keys.pending_key(q),
+                scheduled_key=keys.scheduled_key(q),
+                unique_key=_unique_key(msg, unique_ttl),
+                task_key_prefix=keys.task_key_prefix(q),
+                task_id=msg.id,
+                msg=msg.SerializeToString(),
+                now_ns=_ns(self.clock.now()),
+                process_at=int(process_at or 0),
+                lock_ttl=_lock_ttl(unique_ttl),
+                queue=q,
+                wakeup_channel=keys.WAKEUP_CHANNEL,
+            )
         )
+        return bool(committed == 1)
 
     # --- server state, cancellation and wake-ups ---------------------------------------
 
@@ -532,9 +560,7 @@ class RedisBroker:
         with redis_errors_translated("clearing server state"):
             await self.client.zrem(keys.ALL_SERVERS, server_key)
             await self.client.zrem(keys.ALL_WORKERS, workers_key)
-        await scripts.clear_server_state(
-            self.client, server_key=server_key, workers_key=workers_key
-        )
+        await self._run(scripts.clear_server_state(server_key=server_key, workers_key=workers_key))
 
     async def publish_cancel(self, task_id: str) -> None:
         with redis_errors_translated(f"publishing the cancellation of task {task_id}"):
@@ -555,6 +581,10 @@ class RedisBroker:
                 await pubsub.aclose()
 
     # --- connection --------------------------------------------------------------------
+
+    async def _run(self, call: Call) -> Any:
+        """Run one script call; calls made at the same moment share a round trip."""
+        return await self._calls.run(call)
 
     async def ping(self) -> None:
         with redis_errors_translated("pinging Redis"):

@@ -17,6 +17,7 @@ use it for their own files: ``Script("name")`` reads ``scripts/name.lua`` beside
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import weakref
@@ -29,14 +30,7 @@ from typing import Any
 import redis.asyncio as aioredis
 import redis.exceptions as redis_errors
 
-from asyncq.errors import (
-    AsyncqError,
-    BrokerError,
-    BrokerUnavailableError,
-    DuplicateTaskError,
-    TaskIDConflictError,
-    TaskNotActiveError,
-)
+from asyncq.errors import AsyncqError, BrokerError, BrokerUnavailableError
 
 SCRIPTS_DIR = Path(__file__).with_name("scripts")
 
@@ -281,424 +275,47 @@ def redis_errors_translated(doing: str) -> Iterator[None]:
         raise BrokerError(f"Redis refused {doing}: {exc}") from exc
 
 
-# --- The task scripts of the broker: one typed wrapper per file, named as in its header. ---
+class CallBatcher:
+    """Runs script calls, sending the calls made during one event-loop turn in one pipeline.
 
-_ID_TAKEN = Failure(TaskIDConflictError)
-_LOCK_HELD = Failure(DuplicateTaskError)
-_NOT_ACTIVE = Failure(
-    TaskNotActiveError,
-    "Task {task_id} is not active in {active_key} (its lease was lost or it was finished "
-    "already); the recoverer or another worker owns it now.",
-)
-
-_ENQUEUE = Script("enqueue", {0: _ID_TAKEN, -1: _LOCK_HELD})
-_SCHEDULE = Script("schedule", {0: _ID_TAKEN, -1: _LOCK_HELD})
-_ADD_TO_GROUP = Script("add_to_group", {0: _ID_TAKEN, -1: _LOCK_HELD})
-_ENQUEUE_BATCH = Script("enqueue_batch")
-_DEQUEUE = Script("dequeue")
-_DONE = Script("done", {0: _NOT_ACTIVE}, libraries=("finish",))
-_MARK_AS_COMPLETE = Script(
-    "mark_as_complete",
-    {
-        0: _NOT_ACTIVE,
-        -1: Failure(BrokerError, "Task {task_id} is already in {completed_key}."),
-    },
-    libraries=("finish",),
-)
-_REQUEUE = Script("requeue", {0: _NOT_ACTIVE}, libraries=("finish",))
-_RETRY = Script("retry", {0: _NOT_ACTIVE}, libraries=("finish",))
-_ARCHIVE = Script("archive", {0: _NOT_ACTIVE}, libraries=("finish",))
-_FORWARD = Script("forward")
-_DELETE_EXPIRED_COMPLETED = Script("delete_expired_completed")
-_LIST_LEASE_EXPIRED = Script("list_lease_expired")
-_WRITE_RESULT = Script(
-    "write_result",
-    {-1: Failure(BrokerError, "Cannot store the result: {task_key} no longer exists.")},
-)
-_AGGREGATION_CHECK = Script("aggregation_check")
-_READ_AGGREGATION_SET = Script("read_aggregation_set")
-_DELETE_AGGREGATION_SET = Script("delete_aggregation_set")
-_RECLAIM_STALE_AGGREGATION_SETS = Script("reclaim_stale_aggregation_sets")
-_AGGREGATE_COMMIT = Script("aggregate_commit", {0: _ID_TAKEN, -1: _LOCK_HELD})
-_WRITE_SERVER_STATE = Script("write_server_state")
-_CLEAR_SERVER_STATE = Script("clear_server_state")
-
-
-async def enqueue(
-    client: aioredis.Redis,
-    *,
-    task_key: str,
-    pending_key: str,
-    queues_key: str,
-    unique_key: str | None,
-    msg: bytes,
-    task_id: str,
-    now_ns: int,
-    queue: str,
-    wakeup_channel: str,
-    lock_ttl: int,
-) -> None:
-    """Store one pending task; DuplicateTaskError or TaskIDConflictError."""
-    await _ENQUEUE(
-        client,
-        _with_optional([task_key, pending_key, queues_key], unique_key),
-        [msg, task_id, now_ns, queue, wakeup_channel, lock_ttl],
-    )
-
-
-async def schedule(
-    client: aioredis.Redis,
-    *,
-    task_key: str,
-    scheduled_key: str,
-    queues_key: str,
-    unique_key: str | None,
-    msg: bytes,
-    process_at: int,
-    task_id: str,
-    queue: str,
-    group: str,
-    lock_ttl: int,
-) -> None:
-    """Store a scheduled task; DuplicateTaskError or TaskIDConflictError."""
-    await _SCHEDULE(
-        client,
-        _with_optional([task_key, scheduled_key, queues_key], unique_key),
-        [msg, process_at, task_id, queue, group, lock_ttl],
-    )
-
-
-async def add_to_group(
-    client: aioredis.Redis,
-    *,
-    task_key: str,
-    group_key: str,
-    groups_key: str,
-    queues_key: str,
-    unique_key: str | None,
-    msg: bytes,
-    task_id: str,
-    now: int,
-    group: str,
-    queue: str,
-    lock_ttl: int,
-) -> None:
-    """Store a task waiting in a group; DuplicateTaskError or TaskIDConflictError."""
-    await _ADD_TO_GROUP(
-        client,
-        _with_optional([task_key, group_key, groups_key, queues_key], unique_key),
-        [msg, task_id, now, group, queue, lock_ttl],
-    )
-
-
-def enqueue_batch(
-    *,
-    pending_key: str,
-    queues_key: str,
-    task_keys: Sequence[str],
-    now_ns: int,
-    queue: str,
-    wakeup_channel: str,
-    entries: Sequence[Arg],
-) -> Call:
-    """A batch of one queue, for a pipeline; its reply lists 1 (stored) or 0 per task."""
-    return _ENQUEUE_BATCH.call(
-        [pending_key, queues_key, *task_keys], [now_ns, queue, wakeup_channel, *entries]
-    )
-
-
-async def dequeue(
-    client: aioredis.Redis,
-    *,
-    queue_keys: Sequence[str],
-    lease_expires_at: int,
-    limit: int,
-    task_key_prefixes: Sequence[str],
-) -> list[Any]:
-    """Lease up to ``limit`` tasks; a flat list of (queue position, ID, msg) triples."""
-    reply = await _DEQUEUE(client, queue_keys, [lease_expires_at, limit, *task_key_prefixes])
-    return list(reply)
-
-
-def done(
-    *,
-    active_key: str,
-    lease_key: str,
-    task_key: str,
-    processed_day_key: str,
-    processed_total_key: str,
-    unique_key: str | None,
-    task_id: str,
-    stats_expire_at: int,
-    max_int64: int,
-) -> Call:
-    """Delete a succeeded task (run it, or pipeline it); TaskNotActiveError if not leased."""
-    keys = [active_key, lease_key, task_key, processed_day_key, processed_total_key]
-    return _DONE.call(_with_optional(keys, unique_key), [task_id, stats_expire_at, max_int64])
-
-
-async def mark_as_complete(
-    client: aioredis.Redis,
-    *,
-    active_key: str,
-    lease_key: str,
-    completed_key: str,
-    task_key: str,
-    processed_day_key: str,
-    processed_total_key: str,
-    unique_key: str | None,
-    task_id: str,
-    stats_expire_at: int,
-    expire_at: int,
-    msg: bytes,
-    max_int64: int,
-) -> None:
-    """Keep a succeeded task as completed; TaskNotActiveError when it is no longer leased."""
-    keys = [active_key, lease_key, completed_key, task_key, processed_day_key]
-    await _MARK_AS_COMPLETE(
-        client,
-        _with_optional([*keys, processed_total_key], unique_key),
-        [task_id, stats_expire_at, expire_at, msg, max_int64],
-    )
-
-
-async def requeue(
-    client: aioredis.Redis,
-    *,
-    active_key: str,
-    lease_key: str,
-    pending_key: str,
-    task_key: str,
-    task_id: str,
-    now_ns: int,
-    queue: str,
-    wakeup_channel: str,
-) -> None:
-    """Put an active task back at the front of pending; TaskNotActiveError if not leased."""
-    await _REQUEUE(
-        client,
-        [active_key, lease_key, pending_key, task_key],
-        [task_id, now_ns, queue, wakeup_channel],
-    )
-
-
-async def retry(
-    client: aioredis.Redis,
-    *,
-    task_key: str,
-    active_key: str,
-    lease_key: str,
-    retry_key: str,
-    processed_day_key: str,
-    failed_day_key: str,
-    processed_total_key: str,
-    failed_total_key: str,
-    task_id: str,
-    msg: bytes,
-    retry_at: int,
-    stats_expire_at: int,
-    is_failure: bool,
-    max_int64: int,
-) -> None:
-    """Move a failed task to the retry set; TaskNotActiveError when it is no longer leased."""
-    await _RETRY(
-        client,
-        [
-            *(task_key, active_key, lease_key, retry_key),
-            *(processed_day_key, failed_day_key, processed_total_key, failed_total_key),
-        ],
-        [task_id, msg, retry_at, stats_expire_at, "1" if is_failure else "0", max_int64],
-    )
-
-
-async def archive(
-    client: aioredis.Redis,
-    *,
-    task_key: str,
-    active_key: str,
-    lease_key: str,
-    archived_key: str,
-    processed_day_key: str,
-    failed_day_key: str,
-    processed_total_key: str,
-    failed_total_key: str,
-    task_id: str,
-    msg: bytes,
-    now: int,
-    cutoff: int,
-    max_size: int,
-    stats_expire_at: int,
-    max_int64: int,
-    task_key_prefix: str,
-    decode_error: str,
-) -> None:
-    """Move a task to the archive and trim it; TaskNotActiveError when it is not leased."""
-    await _ARCHIVE(
-        client,
-        [
-            *(task_key, active_key, lease_key, archived_key),
-            *(processed_day_key, failed_day_key, processed_total_key, failed_total_key),
-        ],
-        [
-            *(task_id, msg, now, cutoff, max_size, stats_expire_at, max_int64),
-            *(task_key_prefix, decode_error),
-        ],
-    )
-
-
-async def forward(
-    client: aioredis.Redis,
-    *,
-    source_key: str,
-    pending_key: str,
-    groups_key: str,
-    now: int,
-    task_key_prefix: str,
-    now_ns: int,
-    group_key_prefix: str,
-    limit: int,
-    queue: str,
-    wakeup_channel: str,
-) -> int:
-    """Move up to ``limit`` due tasks out of ``source_key``; return how many."""
-    moved = await _FORWARD(
-        client,
-        [source_key, pending_key, groups_key],
-        [now, task_key_prefix, now_ns, group_key_prefix, limit, queue, wakeup_channel],
-    )
-    return int(moved)
-
-
-async def delete_expired_completed(
-    client: aioredis.Redis,
-    *,
-    completed_key: str,
-    now: int,
-    task_key_prefix: str,
-    batch_size: int,
-) -> int:
-    """Delete up to ``batch_size`` expired completed tasks; return how many."""
-    deleted = await _DELETE_EXPIRED_COMPLETED(
-        client, [completed_key], [now, task_key_prefix, batch_size]
-    )
-    return int(deleted)
-
-
-async def list_lease_expired(
-    client: aioredis.Redis, *, lease_key: str, active_key: str, cutoff: int, task_key_prefix: str
-) -> list[tuple[str, bytes]]:
-    """(ID, msg) of each task whose lease ended by ``cutoff``; orphan entries are removed."""
-    reply = await _LIST_LEASE_EXPIRED(client, [lease_key, active_key], [cutoff, task_key_prefix])
-    return [(reply[i].decode(), reply[i + 1]) for i in range(0, len(reply), 2)]
-
-
-async def write_result(client: aioredis.Redis, *, task_key: str, result: bytes) -> int:
-    """Store a result on an existing task; return the number of bytes written."""
-    return int(await _WRITE_RESULT(client, [task_key], [result]))
-
-
-async def aggregation_check(
-    client: aioredis.Redis,
-    *,
-    group_key: str,
-    set_key: str,
-    aggregation_sets_key: str,
-    groups_key: str,
-    max_size: int,
-    max_delay: int,
-    grace_period: int,
-    set_deadline: int,
-    now: int,
-    group: str,
-) -> bool:
-    """Move a ready group into the set ``set_key``; True when the set was created."""
-    created = await _AGGREGATION_CHECK(
-        client,
-        [group_key, set_key, aggregation_sets_key, groups_key],
-        [max_size, max_delay, grace_period, set_deadline, now, group],
-    )
-    return bool(created)
-
-
-async def read_aggregation_set(
-    client: aioredis.Redis, *, set_key: str, aggregation_sets_key: str, task_key_prefix: str
-) -> tuple[float | None, list[bytes]]:
-    """The set's deadline (None when unlisted) and the msg of each of its tasks."""
-    reply = await _READ_AGGREGATION_SET(client, [set_key, aggregation_sets_key], [task_key_prefix])
-    deadline = float(reply[0]) if reply and reply[0] is not None else None
-    return deadline, list(reply[1:])
-
-
-async def delete_aggregation_set(
-    client: aioredis.Redis, *, set_key: str, aggregation_sets_key: str, task_key_prefix: str
-) -> None:
-    """Delete an aggregation set with its task hashes."""
-    await _DELETE_AGGREGATION_SET(client, [set_key, aggregation_sets_key], [task_key_prefix])
-
-
-async def reclaim_stale_aggregation_sets(
-    client: aioredis.Redis,
-    *,
-    aggregation_sets_key: str,
-    groups_key: str,
-    now: int,
-    group_key_prefix: str,
-) -> int:
-    """Return the tasks of sets past their deadline to their groups; return how many sets."""
-    reclaimed = await _RECLAIM_STALE_AGGREGATION_SETS(
-        client, [aggregation_sets_key, groups_key], [now, group_key_prefix]
-    )
-    return int(reclaimed)
-
-
-async def aggregate_commit(
-    client: aioredis.Redis,
-    *,
-    set_key: str,
-    aggregation_sets_key: str,
-    task_key: str,
-    pending_key: str,
-    scheduled_key: str,
-    unique_key: str | None,
-    task_key_prefix: str,
-    task_id: str,
-    msg: bytes,
-    now_ns: int,
-    process_at: int,
-    lock_ttl: int,
-    queue: str,
-    wakeup_channel: str,
-) -> bool:
-    """Store an aggregated task and delete its set; False when the set is gone.
-
-    DuplicateTaskError or TaskIDConflictError when the task cannot be stored.
+    When many coroutines use one broker at once (a web server enqueueing, workers finishing
+    tasks), the calls they make before the loop next waits share a single round trip; a
+    lone call goes out as it is. Every caller still gets its own reply or error.
     """
-    committed = await _AGGREGATE_COMMIT(
-        client,
-        _with_optional(
-            [set_key, aggregation_sets_key, task_key, pending_key, scheduled_key], unique_key
-        ),
-        [task_key_prefix, task_id, msg, now_ns, process_at, lock_ttl, queue, wakeup_channel],
-    )
-    return bool(committed == 1)
 
+    def __init__(self, client: aioredis.Redis) -> None:
+        self._client = client
+        self._waiting: list[tuple[Call, asyncio.Future[Any]]] = []
+        self._flushes: set[asyncio.Task[None]] = set()
 
-def write_server_state(
-    *,
-    server_key: str,
-    workers_key: str,
-    ttl: int,
-    server_info: bytes,
-    workers: Sequence[Arg],
-) -> Call:
-    """The server-state write, for a pipeline after the ZADDs that list both keys."""
-    return _WRITE_SERVER_STATE.call([server_key, workers_key], [ttl, server_info, *workers])
+    async def run(self, call: Call) -> Any:
+        """The call's reply; a failure code or a Redis failure is raised as an AsyncqError."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting.append((call, future))
+        if len(self._waiting) == 1:
+            flush = asyncio.get_running_loop().create_task(self._flush())
+            self._flushes.add(flush)
+            flush.add_done_callback(self._flushes.discard)
+        return await future
 
+    async def _flush(self) -> None:
+        batch, self._waiting = self._waiting, []
+        try:
+            outcomes = await self._send([call for call, _ in batch])
+        except BaseException as exc:
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
+            if future.done():
+                continue
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
 
-async def clear_server_state(client: aioredis.Redis, *, server_key: str, workers_key: str) -> None:
-    """Delete a server's info and workers records."""
-    await _CLEAR_SERVER_STATE(client, [server_key, workers_key])
-
-
-def _with_optional(keys: list[str], optional: str | None) -> list[str]:
-    return [*keys, optional] if optional else keys
+    async def _send(self, calls: list[Call]) -> list[Any]:
+        if len(calls) == 1:
+            return [calls[0].outcome(await _run_alone(self._client, calls[0]))]
+        return await run_pipeline(self._client, calls, f"running {len(calls)} scripts")
