@@ -6,6 +6,7 @@ import asyncio
 import logging
 import threading
 import time
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -413,3 +414,32 @@ async def test_a_failing_retry_delay_hook_falls_back_to_the_default_delay(
     score = await aio_redis.zscore("asynq:{default}:retry", task_id)
     assert score is not None
     assert int(before) + 15 <= score <= time.time() + 44
+
+
+async def test_plain_handlers_behind_middleware_run_in_the_servers_pool_and_see_their_task(
+    broker: RedisBroker, aio_redis: aioredis.Redis
+) -> None:
+    task_id = await enqueue(broker, "report:plain")
+    seen: list[tuple[str, str]] = []
+    wrapped: list[str] = []
+    mux = ServeMux()
+
+    @mux.handle("report:")
+    def plain(task: ActiveTask) -> None:
+        seen.append((get_task_id(), threading.current_thread().name))
+        task.result_writer.write_blocking(b"from a thread")
+
+    def middleware(inner: Any) -> Any:
+        async def outer(task: ActiveTask) -> None:
+            wrapped.append(task.type)
+            await inner(task)
+
+        return outer
+
+    mux.use(middleware)
+    async with running_server(broker, mux):
+        await wait_for(lambda: counter(aio_redis, PROCESSED))
+
+    assert wrapped == ["report:plain"]
+    assert seen[0][0] == task_id
+    assert seen[0][1].startswith("asyncq-handler")
