@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import redis
 from broker_state import dump, message, pending_hash
 from conftest import NOW
@@ -287,3 +289,16 @@ async def test_an_unreachable_redis_is_reported_as_broker_unavailable() -> None:
         assert "Lost the connection to Redis while running the enqueue script" in str(failed)
     finally:
         await broker.close()
+
+
+async def test_concurrent_enqueues_share_round_trips_but_keep_their_own_outcomes(
+    broker: RedisBroker, raw_redis: redis.Redis
+) -> None:
+    await broker.enqueue(message(task_id="taken"))
+    msgs = [message(task_id=f"c{i}") for i in range(50)] + [message(task_id="taken")]
+
+    outcomes = await asyncio.gather(*(broker.enqueue(m) for m in msgs), return_exceptions=True)
+
+    assert outcomes[:50] == [None] * 50
+    assert isinstance(outcomes[50], TaskIDConflictError)
+    assert raw_redis.llen("asynq:{default}:pending") == 51
