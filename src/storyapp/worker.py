@@ -16,10 +16,11 @@ from typing import Any
 from sqlalchemy import Engine
 
 from asyncq.context import ActiveTask
-from asyncq.errors import SkipRetry
+from asyncq.errors import AsyncqError, SkipRetry
 from asyncq.mux import ServeMux
 from asyncq.scheduler import Scheduler, SchedulerConfig
 from asyncq.server import Server, ServerConfig
+from asyncq.task import TaskInfo
 from storyapp.config import Settings
 from storyapp.db import engine_from_settings, ping
 from storyapp.handlers import CleanupHandlers
@@ -49,6 +50,12 @@ def first_line(error: BaseException) -> str:
     return lines[0] if lines else ""
 
 
+def log_enqueue(info: TaskInfo | None, error: AsyncqError | None) -> None:
+    """Log each periodic enqueue once, in the replica whose scheduler handled the tick."""
+    if info is not None:
+        log.info("Enqueued periodic task type=%s id=%s queue=%s.", info.type, info.id, info.queue)
+
+
 def server_config(settings: Settings, **overrides: Any) -> ServerConfig:
     """The worker's server settings; ``overrides`` are ServerConfig fields (tests shorten them)."""
     fields: dict[str, Any] = {
@@ -62,7 +69,9 @@ def server_config(settings: Settings, **overrides: Any) -> ServerConfig:
 
 def scheduler_config(settings: Settings, **overrides: Any) -> SchedulerConfig:
     """Clean-up schedules run in ``APP_TIMEZONE``; a missed tick runs once on return."""
-    base = SchedulerConfig(location=settings.cleanup.timezone, missed="run_once")
+    base = SchedulerConfig(
+        location=settings.cleanup.timezone, missed="run_once", post_enqueue=log_enqueue
+    )
     return replace(base, **overrides)
 
 

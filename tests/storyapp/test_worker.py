@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -236,3 +237,34 @@ async def test_worker_and_legacy_scheduler_firing_together_leave_the_right_rows(
 
     assert token_ids(engine) == kept
     assert table_stats(engine)["stories"]["total"] == 0
+
+
+@pytest.mark.usefixtures("raw_redis")
+async def test_two_worker_replicas_enqueue_each_tick_once(
+    sqlite_engine: Engine, redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = settings_for(redis_url, tokens=EVERY_SECOND)
+    replicas = [fast_worker(settings, sqlite_engine) for _ in range(2)]
+
+    def enqueued_ticks() -> list[str]:
+        return re.findall(
+            r"type=cleanup:expired_tokens .* tick=(\d+)\.", "\n".join(caplog.messages)
+        )
+
+    async def three_ticks() -> bool:
+        return len(set(enqueued_ticks())) >= 3
+
+    caplog.set_level(logging.INFO)
+    with caplog.at_level(logging.DEBUG, logger="asyncq.scheduler"):
+        for replica in replicas:
+            await replica.start()
+        try:
+            await wait_for(three_ticks)
+        finally:
+            for replica in replicas:
+                await replica.shutdown()
+
+    ticks = enqueued_ticks()
+    assert len(ticks) == len(set(ticks))
+    logged = [m for m in caplog.messages if m.startswith("Enqueued periodic task type=cleanup:")]
+    assert len(logged) == len(ticks)
