@@ -291,7 +291,7 @@ async def test_an_unreachable_redis_is_reported_as_broker_unavailable() -> None:
         await broker.close()
 
 
-async def test_concurrent_enqueues_share_round_trips_but_keep_their_own_outcomes(
+async def test_concurrent_enqueues_each_get_their_own_outcome(
     broker: RedisBroker, raw_redis: redis.Redis
 ) -> None:
     await broker.enqueue(message(task_id="taken"))
