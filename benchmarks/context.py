@@ -34,7 +34,7 @@ class Plan:
 
 
 FULL = Plan(
-    runs=3, enqueue_count=5000, drain_count=20_000, drain_cap=40.0, warmup_count=20,
+    runs=3, enqueue_count=5000, drain_count=20_000, drain_cap=20.0, warmup_count=20,
     pickup_count=200, pickup_interval=0.02, schedule_count=60, schedule_spread=3,
     leak_count=200_000, monitor_count=2000, two_workers=True, sleep_drain=True,
     inspector_pending=1_000_000, cleanup_expired=1_000_000,

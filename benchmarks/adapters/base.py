@@ -170,7 +170,8 @@ async def _schedule(adapter: Adapter, count: int, spread: int) -> None:
             await adapter.schedule(body, due)
 
 
-def _client_step(args: argparse.Namespace, adapter: Adapter) -> Step | None:
+def _client_step(command: str, args: argparse.Namespace, adapter: Adapter) -> Step | None:
+    """The coroutine that does ``command``, or None when the library cannot do it."""
     steps: dict[str, Step] = {
         "one": lambda: _enqueue_one_at_a_time(adapter, args.count),
         "inflight": lambda: _enqueue_in_flight(adapter, args.count),
@@ -180,7 +181,7 @@ def _client_step(args: argparse.Namespace, adapter: Adapter) -> Step | None:
         "schedule": lambda: _schedule(adapter, args.count, args.spread),
     }
     supported = {"batch": adapter.supports_batch, "schedule": adapter.supports_schedule}
-    return steps[args.command] if supported.get(args.command, True) else None
+    return steps[command] if supported.get(command, True) else None
 
 
 async def _timed(adapter: Adapter, step: Step | None, count: int) -> dict[str, Any]:
@@ -203,7 +204,7 @@ async def _run_client(args: argparse.Namespace, adapter: Adapter) -> dict[str, A
     await adapter.open()
     try:
         for command in commands:
-            step = _client_step(argparse.Namespace(**{**vars(args), "command": command}), adapter)
+            step = _client_step(command, args, adapter)
             results[command] = await _timed(adapter, step, args.count)
     finally:
         await adapter.close()
