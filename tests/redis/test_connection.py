@@ -163,7 +163,7 @@ async def test_start_up_gives_up_after_the_allowed_attempts() -> None:
     client = connect(f"redis://127.0.0.1:{port}/0")
 
     with pytest.raises(BrokerUnavailableError, match=f"127.0.0.1:{port}.*after 2 attempts"):
-        await ensure_server_ready(client, f"127.0.0.1:{port}", attempts=2, first_delay=0.01)
+        await ensure_server_ready(client, attempts=2, first_delay=0.01)
 
     await client.aclose()
 

@@ -124,7 +124,7 @@ def _connection_kwargs(config: RedisConfig) -> dict[str, Any]:
 
 async def ensure_server_ready(
     client: aioredis.Redis,
-    address: str,
+    address: str | None = None,
     attempts: int | None = None,
     first_delay: float = 0.5,
     max_delay: float = 8.0,
@@ -133,12 +133,22 @@ async def ensure_server_ready(
 
     Retries with exponential backoff (``first_delay`` doubling up to ``max_delay``) and logs
     one WARNING per failed attempt. ``attempts=None`` retries forever; otherwise the last
-    failure is raised as BrokerUnavailableError.
+    failure is raised as BrokerUnavailableError. ``address`` names the server in log lines
+    and errors; by default it is read from the client.
     """
+    address = address or client_address(client)
     await _ping_until_answered(client, address, attempts, first_delay, max_delay)
     with redis_errors_translated(f"reading INFO from Redis at {address}"):
         info = await client.info("server")
     check_server_version(info, address)
+
+
+def client_address(client: aioredis.Redis) -> str:
+    """The address a client connects to, as ``host:port`` or a socket path."""
+    kwargs = client.connection_pool.connection_kwargs
+    if kwargs.get("path"):
+        return str(kwargs["path"])
+    return f"{kwargs.get('host', '127.0.0.1')}:{kwargs.get('port', 6379)}"
 
 
 async def _ping_until_answered(
