@@ -24,8 +24,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from asyncq import AsyncqError
 from asyncq.client import Client
-from asyncq.errors import AsyncqError
 from storyapp.config import Settings
 from storyapp.db import engine_from_settings, ping
 from storyapp.legacy import start_legacy_scheduler

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
-from asyncq.errors import AsyncqError
+from asyncq import AsyncqError
 from storyapp.config import Settings
 from storyapp.db import create_schema, engine_from_settings
 from storyapp.seed import seed

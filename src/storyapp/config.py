@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import URL
 
-from asyncq.errors import ConfigError
+from asyncq import ConfigError
 from storyapp.schedule import Schedule, parse_schedule
 
 DEFAULT_TOKENS_SCHEDULE = "45 20 * * 0"

@@ -18,9 +18,9 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
+from asyncq import AsyncqError
 from asyncq.client import Client
 from asyncq.devserver import RedisProcess, port_answers
-from asyncq.errors import AsyncqError
 from storyapp.cli import configure_logging
 from storyapp.config import DatabaseSettings, RedisSettings, Settings
 from storyapp.db import create_schema, engine_from_settings

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from sqlalchemy import Engine
 
-from asyncq.errors import SkipRetry
+from asyncq import SkipRetry
 from storyapp import cleanup
 from storyapp.cleanup import PurgeResult
 from storyapp.config import CleanupSettings

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from croniter import croniter
 
-from asyncq.errors import ConfigError
+from asyncq import ConfigError
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}

@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 from enum import StrEnum
 
+from asyncq import Task, TaskInfo, TaskOptions
 from asyncq.client import Client, SyncClient
-from asyncq.task import Task, TaskInfo, TaskOptions
 from storyapp.config import CleanupSettings
 from storyapp.schedule import Schedule
 

@@ -15,12 +15,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from asyncq import AsyncqError, SkipRetry, TaskInfo
 from asyncq.context import ActiveTask
-from asyncq.errors import AsyncqError, SkipRetry
 from asyncq.mux import ServeMux
 from asyncq.scheduler import Scheduler, SchedulerConfig
 from asyncq.server import Server, ServerConfig
-from asyncq.task import TaskInfo
 from storyapp.config import Settings
 from storyapp.db import engine_from_settings, ping
 from storyapp.handlers import CleanupHandlers

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from asyncq.errors import ConfigError
+from asyncq import ConfigError
 from storyapp.config import Settings
 from storyapp.schedule import Schedule
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from storyapp_rows import add_tokens
 
-from asyncq.errors import SkipRetry
+from asyncq import SkipRetry
 from storyapp.config import CleanupSettings
 from storyapp.handlers import CleanupHandlers
 from storyapp.legacy import start_legacy_scheduler

@@ -16,9 +16,9 @@ from sqlalchemy.engine import make_url
 from storyapp_rows import add_event, add_story, add_tokens
 from worker_support import EVERY_SECOND, fast_worker, purgeable, settings_for, wait_for
 
+from asyncq import Task, TaskOptions
 from asyncq.client import Client
 from asyncq.inspector import Inspector
-from asyncq.task import Task, TaskOptions
 from storyapp.db import make_engine
 from storyapp.legacy import start_legacy_scheduler
 from storyapp.models import HasId, Story, StripeWebhookEvent, VerificationToken
