@@ -11,6 +11,9 @@ const PAGE_SIZE = 20;
 const view = document.getElementById("view");
 let timer = null;
 let busy = false;
+// Tasks ticked on the queue page; kept across refreshes while the same tab is shown.
+const selection = new Set();
+let selectionScope = "";
 
 // --- helpers ------------------------------------------------------------------------
 
@@ -294,6 +297,7 @@ async function queuePage(queue, params) {
       <div class="actions">
         ${state === "aggregating" ? `<select id="group">${groups.map((g) => `<option ${g.group === group ? "selected" : ""} value="${esc(g.group)}">${esc(g.group)} (${g.size})</option>`).join("")}</select>` : ""}
         ${tasks.length ? bulk.map(([verb, label, method, cls]) => `<button class="${cls}" data-bulk="${verb}" data-method="${method}">${label}</button>`).join("") : ""}
+        <span id="batch" class="actions"></span>
       </div>
       <div class="pager">
         ${page > 1 ? `<a class="button" href="${link(state, page - 1, group)}">‹ Previous</a>` : ""}
@@ -302,8 +306,10 @@ async function queuePage(queue, params) {
       </div>
     </div>
     <div class="panel">
-      ${tasks.length ? `<table><thead><tr>${columns.map(([name]) => `<th>${name}</th>`).join("")}<th></th></tr></thead>
-        <tbody>${tasks.map((t) => `<tr>${columns.map(([, cell]) => `<td>${cell(t)}</td>`).join("")}
+      ${tasks.length ? `<table><thead><tr><th class="pick"><input type="checkbox" id="select-page" aria-label="select page"></th>
+        ${columns.map(([name]) => `<th>${name}</th>`).join("")}<th></th></tr></thead>
+        <tbody>${tasks.map((t) => `<tr><td class="pick"><input type="checkbox" data-select="${esc(t.id)}" ${selection.has(t.id) ? "checked" : ""} aria-label="select task"></td>
+          ${columns.map(([, cell]) => `<td>${cell(t)}</td>`).join("")}
           <td><div class="actions">${rowActions(state, t)}</div></td></tr>`).join("")}</tbody></table>`
         : `<div class="empty">No ${state} tasks${state === "aggregating" && !groups.length ? " (no group)" : ""}.</div>`}
     </div>`;
@@ -329,6 +335,65 @@ async function queuePage(queue, params) {
   });
   view.querySelectorAll("[data-task]").forEach((b) => {
     b.onclick = () => taskAction(queue, state, group, b.dataset.task, b.dataset.verb);
+  });
+  wireSelection(queue, state, group, tasks);
+}
+
+function wireSelection(queue, state, group, tasks) {
+  const scope = `${queue}|${state}|${group}`;
+  if (scope !== selectionScope) { selection.clear(); selectionScope = scope; }
+  const boxes = [...view.querySelectorAll("[data-select]")];
+  const pageBox = document.getElementById("select-page");
+  const refresh = () => {
+    if (pageBox) pageBox.checked = boxes.length > 0 && boxes.every((b) => b.checked);
+    renderBatchBar(queue, state, group);
+  };
+  boxes.forEach((box) => {
+    box.onchange = () => {
+      if (box.checked) selection.add(box.dataset.select); else selection.delete(box.dataset.select);
+      refresh();
+    };
+  });
+  if (pageBox) {
+    pageBox.onchange = () => {
+      boxes.forEach((box) => {
+        box.checked = pageBox.checked;
+        if (box.checked) selection.add(box.dataset.select); else selection.delete(box.dataset.select);
+      });
+      refresh();
+    };
+  }
+  refresh();
+}
+
+function renderBatchBar(queue, state, group) {
+  const bar = document.getElementById("batch");
+  if (!bar) return;
+  if (!selection.size) { bar.innerHTML = ""; return; }
+  const verbs = [];
+  if (state === "active") verbs.push(["cancel", "Cancel"]);
+  if (RUNNABLE.includes(state)) verbs.push(["run", "Run"]);
+  if (ARCHIVABLE.includes(state)) verbs.push(["archive", "Archive"]);
+  if (state !== "active") verbs.push(["delete", "Delete"]);
+  bar.innerHTML = `<span class="sub">${selection.size} selected:</span>` + verbs.map(([verb, label]) =>
+    `<button class="${verb === "delete" ? "danger" : "primary"}" data-batch="${verb}">${label} selected</button>`).join("");
+  bar.querySelectorAll("[data-batch]").forEach((button) => {
+    button.onclick = async () => {
+      const ids = [...selection];
+      if (!(await confirmAction(`${button.textContent}: ${ids.length} task(s) of "${queue}"?`))) return;
+      try {
+        const result = await api(`${tasksPath(queue, state, group)}:batch_${button.dataset.batch}`, {
+          method: "POST", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ task_ids: ids }),
+        });
+        const [done, failed] = Object.values(result);
+        toast(`${button.textContent}: ${done.length} done${failed.length ? `, ${failed.length} refused` : ""}.`, failed.length > 0);
+        selection.clear();
+        render();
+      } catch (error) {
+        toast(error.message, true);
+      }
+    };
   });
 }
 
