@@ -22,15 +22,8 @@ local max_size = tonumber(ARGV[4])
 local task_prefix = ARGV[5]
 local group = ARGV[6]
 
-local ids
-if kind == "list" then
-    ids = redis.call("LRANGE", KEYS[1], 0, -1)
-else
-    ids = redis.call("ZRANGE", KEYS[1], 0, -1)
-end
-
 local archived = 0
-for _, id in ipairs(ids) do
+for _, id in ipairs(container_ids(KEYS[1], kind)) do
     local task_key = task_prefix .. id
     if redis.call("EXISTS", task_key) == 1 then
         redis.call("ZADD", KEYS[2], now, id)
@@ -38,10 +31,7 @@ for _, id in ipairs(ids) do
         archived = archived + 1
     end
 end
-redis.call("DEL", KEYS[1])
-if group ~= "" then
-    redis.call("SREM", KEYS[3], group)
-end
+drop_container(KEYS[1], KEYS[3], group)
 
 trim_archive(KEYS[2], task_prefix, cutoff, max_size)
 return archived

@@ -13,20 +13,10 @@ local kind = ARGV[1]
 local task_prefix = ARGV[2]
 local group = ARGV[3]
 
-local ids
-if kind == "list" then
-    ids = redis.call("LRANGE", KEYS[1], 0, -1)
-else
-    ids = redis.call("ZRANGE", KEYS[1], 0, -1)
-end
-
 local deleted = 0
-for _, id in ipairs(ids) do
+for _, id in ipairs(container_ids(KEYS[1], kind)) do
     deleted = deleted + delete_record(task_prefix .. id, id)
 end
 
-redis.call("DEL", KEYS[1])
-if group ~= "" then
-    redis.call("SREM", KEYS[2], group)
-end
+drop_container(KEYS[1], KEYS[2], group)
 return deleted

@@ -25,8 +25,5 @@ for _, id in ipairs(redis.call("ZRANGE", KEYS[1], 0, -1)) do
     end
 end
 
-redis.call("DEL", KEYS[1])
-if group ~= "" then
-    redis.call("SREM", KEYS[3], group)
-end
+drop_container(KEYS[1], KEYS[3], group)
 return moved

@@ -8,6 +8,22 @@ local function container_of(state, group, queue_prefix, group_prefix)
     return queue_prefix .. state
 end
 
+-- Every task ID of a container, whichever of "list" or "zset" `kind` says it is.
+local function container_ids(key, kind)
+    if kind == "list" then
+        return redis.call("LRANGE", key, 0, -1)
+    end
+    return redis.call("ZRANGE", key, 0, -1)
+end
+
+-- Delete an emptied container; when it was a group (`group` not ""), forget the group too.
+local function drop_container(key, groups_key, group)
+    redis.call("DEL", key)
+    if group ~= "" then
+        redis.call("SREM", groups_key, group)
+    end
+end
+
 -- Forget `group` in the groups set once its sorted set is empty, so no reader finds a
 -- group name without tasks.
 local function forget_group_if_empty(group_key, groups_key, group)
