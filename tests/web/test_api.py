@@ -10,8 +10,11 @@ import redis.asyncio as aioredis
 from inspector.seeding import message, pending, put_task, run_seed
 from starlette.testclient import TestClient
 
+from asyncq.inspector import Inspector
 from asyncq.redis import keys
 from asyncq.task import TaskState
+from asyncq.web.app import create_app
+from asyncq.web.auth import ActionAuth
 
 
 def seed_pending(redis_url: str, **fields: object) -> str:
@@ -241,3 +244,12 @@ def test_cancel_all_publishes_every_running_task(web: TestClient, redis_url: str
             return heard
 
     assert run_seed(redis_url, cancel_and_listen) == ids
+
+
+def test_an_unreachable_redis_is_a_503_with_a_sentence() -> None:
+    app = create_app(Inspector.from_url("redis://127.0.0.1:1/0"), auth=ActionAuth())
+    with TestClient(app) as client:
+        answer = client.get("/api/queues")
+
+    assert answer.status_code == 503
+    assert "Redis" in answer.json()["error"]
