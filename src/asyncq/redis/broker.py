@@ -232,27 +232,27 @@ class RedisBroker:
         ]
 
     async def done(self, msg: TaskMessage) -> None:
-        await scripts.done(**self._done_args(msg)).run(self.client)
+        await self._run(self._done_call(msg))
 
     async def done_many(self, msgs: Sequence[TaskMessage]) -> list[BaseException | None]:
         """All done calls in one pipeline; each task's outcome is reported on its own."""
-        calls = [scripts.done(**self._done_args(msg)) for msg in msgs]
+        calls = [self._done_call(msg) for msg in msgs]
         outcomes = await run_pipeline(self.client, calls, "finishing tasks")
         return [outcome if isinstance(outcome, BaseException) else None for outcome in outcomes]
 
-    def _done_args(self, msg: TaskMessage) -> dict[str, Any]:
+    def _done_call(self, msg: TaskMessage) -> Call:
         q, now = msg.queue, self.clock.now()
-        return {
-            "active_key": keys.active_key(q),
-            "lease_key": keys.lease_key(q),
-            "task_key": keys.task_key(q, msg.id),
-            "processed_day_key": keys.processed_key(q, now),
-            "processed_total_key": keys.processed_total_key(q),
-            "unique_key": msg.unique_key or None,
-            "task_id": msg.id,
-            "stats_expire_at": self._stats_expire_at(now),
-            "max_int64": MAX_INT64,
-        }
+        return scripts.done(
+            active_key=keys.active_key(q),
+            lease_key=keys.lease_key(q),
+            task_key=keys.task_key(q, msg.id),
+            processed_day_key=keys.processed_key(q, now),
+            processed_total_key=keys.processed_total_key(q),
+            unique_key=msg.unique_key or None,
+            task_id=msg.id,
+            stats_expire_at=self._stats_expire_at(now),
+            max_int64=MAX_INT64,
+        )
 
     async def mark_as_complete(self, msg: TaskMessage) -> None:
         q, now = msg.queue, self.clock.now()
@@ -299,7 +299,11 @@ class RedisBroker:
         failed.last_failed_at = int(now)
         await self._run(
             scripts.retry(
-                **self._failure_keys(q, msg.id, now),
+                task_key=keys.task_key(q, msg.id),
+                active_key=keys.active_key(q),
+                lease_key=keys.lease_key(q),
+                retry_key=keys.retry_key(q),
+                **_counter_keys(q, now),
                 task_id=msg.id,
                 msg=failed.SerializeToString(),
                 retry_at=int(retry_at),
@@ -326,12 +330,13 @@ class RedisBroker:
 
     async def _archive(self, queue: str, task_id: str, msg: bytes, decode_error: str) -> None:
         now = self.clock.now()
-        keys_of_failure = self._failure_keys(queue, task_id, now)
-        del keys_of_failure["retry_key"]
         await self._run(
             scripts.archive(
-                **keys_of_failure,
+                task_key=keys.task_key(queue, task_id),
+                active_key=keys.active_key(queue),
+                lease_key=keys.lease_key(queue),
                 archived_key=keys.archived_key(queue),
+                **_counter_keys(queue, now),
                 task_id=task_id,
                 msg=msg,
                 now=int(now),
@@ -343,18 +348,6 @@ class RedisBroker:
                 decode_error=decode_error,
             )
         )
-
-    def _failure_keys(self, q: str, task_id: str, now: float) -> dict[str, str]:
-        return {
-            "task_key": keys.task_key(q, task_id),
-            "active_key": keys.active_key(q),
-            "lease_key": keys.lease_key(q),
-            "retry_key": keys.retry_key(q),
-            "processed_day_key": keys.processed_key(q, now),
-            "failed_day_key": keys.failed_key(q, now),
-            "processed_total_key": keys.processed_total_key(q),
-            "failed_total_key": keys.failed_total_key(q),
-        }
 
     def _stats_expire_at(self, now: float) -> int:
         return int(now) + self.settings.stats_ttl_days * DAY_S
@@ -594,6 +587,16 @@ class RedisBroker:
         if self._owns_client:
             with redis_errors_translated("closing the Redis connection"):
                 await self.client.aclose()
+
+
+def _counter_keys(q: str, now: float) -> dict[str, str]:
+    """The four counters a failed attempt increments: today's and the all-time ones."""
+    return {
+        "processed_day_key": keys.processed_key(q, now),
+        "failed_day_key": keys.failed_key(q, now),
+        "processed_total_key": keys.processed_total_key(q),
+        "failed_total_key": keys.failed_total_key(q),
+    }
 
 
 def _decoded(queue: str, task_id: str, raw: bytes, lease_expires_at: float) -> Dequeued:
