@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from asyncq.broker import Broker
 from asyncq.context import ActiveTask
+from asyncq.errors import TaskNotActiveError
 from asyncq.proto import TaskMessage
 from asyncq.worker.component import PeriodicComponent
 from asyncq.worker.failures import LeaseExpired
@@ -53,7 +54,11 @@ class Recoverer(PeriodicComponent):
         task = ActiveTask(msg, self._broker)
         task.running = False
         write, verb = self._outcomes.failure_write(msg, task, LeaseExpired())
-        await write()
+        try:
+            await write()
+        except TaskNotActiveError:
+            self.logger.debug("Task id=%s finished before it could be recovered.", msg.id)
+            return
         self.logger.info(
             "Recovered task id=%s type=%s after its lease expired (%s).", msg.id, msg.type, verb
         )

@@ -60,6 +60,8 @@ class Subscriber:
                 await self._listen()
             except BrokerError as exc:
                 self._errors.error("Lost the pub/sub link to Redis; reconnecting: %s", exc)
+            except Exception:
+                logger.exception("The pub/sub listener failed; reconnecting.")
             await asyncio.sleep(self._backoff.next_delay())
             self._wake()
 
