@@ -239,7 +239,7 @@ def test_cancel_all_publishes_every_running_task(web: TestClient, redis_url: str
             await pubsub.get_message(timeout=1)
             assert web.post("/api/queues/default/active_tasks:cancel_all").status_code == 204
             heard = set()
-            while message_ := await pubsub.get_message(timeout=2):
+            while len(heard) < len(ids) and (message_ := await pubsub.get_message(timeout=2)):
                 heard.add(message_["data"].decode())
             return heard
 
