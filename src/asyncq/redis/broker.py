@@ -550,10 +550,14 @@ class RedisBroker:
     async def clear_server_state(self, host: str, pid: int, server_id: str) -> None:
         server_key = keys.server_info_key(host, pid, server_id)
         workers_key = keys.workers_key(host, pid, server_id)
-        with redis_errors_translated("clearing server state"):
-            await self.client.zrem(keys.ALL_SERVERS, server_key)
-            await self.client.zrem(keys.ALL_WORKERS, workers_key)
-        await self._run(scripts.clear_server_state(server_key=server_key, workers_key=workers_key))
+
+        def unlisting(pipe: Any) -> None:
+            pipe.zrem(keys.ALL_SERVERS, server_key)
+            pipe.zrem(keys.ALL_WORKERS, workers_key)
+
+        call = scripts.clear_server_state(server_key=server_key, workers_key=workers_key)
+        outcomes = await run_pipeline(self.client, [call], "clearing server state", unlisting)
+        first_error(outcomes)
 
     async def publish_cancel(self, task_id: str) -> None:
         with redis_errors_translated(f"publishing the cancellation of task {task_id}"):
