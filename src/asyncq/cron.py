@@ -86,6 +86,8 @@ class Schedule:
 
     spec: str
     location: ZoneInfo
+    counts_exactly = False
+    """Whether :meth:`count_between` computes its answer instead of walking the ticks."""
 
     def next_after(self, when: float) -> int:
         raise NotImplementedError
@@ -116,12 +118,14 @@ class Schedule:
             window *= 4
 
     def count_between(self, after: float, until: float, cap: int) -> int:
-        """How many ticks fall in ``(after, until]``, counting no further than ``cap``."""
+        """How many ticks fall in ``(after, until]``; a walk stops counting at ``cap``."""
         return sum(1 for _ in self.ticks_between(after, until, limit=cap))
 
 
 class EverySchedule(Schedule):
     """``@every d``: the multiples of ``d`` whole seconds since the Unix epoch."""
+
+    counts_exactly = True
 
     def __init__(self, spec: str, location: ZoneInfo, interval_s: int) -> None:
         self.spec = spec
@@ -136,8 +140,7 @@ class EverySchedule(Schedule):
         return tick if tick > earliest else None
 
     def count_between(self, after: float, until: float, cap: int) -> int:
-        count = int(until // self.interval_s) - int(after // self.interval_s)
-        return min(max(count, 0), cap)
+        return max(int(until // self.interval_s) - int(after // self.interval_s), 0)
 
 
 class FieldSchedule(Schedule):
@@ -162,26 +165,48 @@ class FieldSchedule(Schedule):
     def next_after(self, when: float) -> int:
         """The first tick after ``when``.
 
-        Wall times are walked in order from a little before the wall time of ``when``; each
-        matching wall time becomes zero, one or two real instants (see the module
-        docstring). Real order can differ from wall order only inside a fold, so the walk
-        stops once it is a fold window past the best instant found.
+        Away from offset changes, wall order is real order and the first matching wall time
+        after ``when`` is the answer. Near one, wall times are walked from a fold window
+        before ``when``, each becoming zero, one or two real instants (see the module
+        docstring), until the walk is a fold window past the best instant found.
         """
         start = datetime.fromtimestamp(when, self.location).replace(tzinfo=None)
-        wall = start.replace(second=0, microsecond=0) - _FOLD_WINDOW
         horizon = start + timedelta(days=366 * _SEARCH_YEARS)
-        best: int | None = None
 
+        found = self._first_after(when, start.replace(second=0, microsecond=0), horizon)
+        if found is not None and self._steady(when) and self._steady(found):
+            return found
+        found = self._first_after(
+            when, start.replace(second=0, microsecond=0) - _FOLD_WINDOW, horizon, exhaustive=True
+        )
+        if found is None:
+            raise SchedulerError(f"Cron spec {self.spec!r} has no fire time after {start}.")
+        return found
+
+    def _first_after(
+        self, when: float, wall: datetime, horizon: datetime, exhaustive: bool = False
+    ) -> int | None:
+        """The earliest instant after ``when`` of the wall times matched from ``wall`` on.
+
+        Without ``exhaustive`` the first wall time with such an instant decides; with it,
+        the walk goes on for a fold window, where real order can differ from wall order.
+        """
+        best: int | None = None
         while (found := self._next_wall(wall, horizon)) is not None:
             for instant in self._instants(found):
                 if instant > when and (best is None or instant < best):
                     best = instant
                     horizon = min(horizon, found + _FOLD_WINDOW)
+            if best is not None and not exhaustive:
+                return best
             wall = found + timedelta(minutes=1)
-
-        if best is None:
-            raise SchedulerError(f"Cron spec {self.spec!r} has no fire time after {start}.")
         return best
+
+    def _steady(self, instant: float) -> bool:
+        """Whether the zone keeps one UTC offset for a fold window around ``instant``."""
+        window = _FOLD_WINDOW.total_seconds()
+        before = datetime.fromtimestamp(instant - window, self.location).utcoffset()
+        return before == datetime.fromtimestamp(instant + window, self.location).utcoffset()
 
     def _instants(self, wall: datetime) -> list[int]:
         """The real instants (Unix seconds) at which the wall time ``wall`` fires."""

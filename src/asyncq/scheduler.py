@@ -41,6 +41,7 @@ import logging
 import os
 import signal
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -85,8 +86,9 @@ PostEnqueue = Callable[[TaskInfo | None, AsyncqError | None], Awaitable[None] | 
 
 GO_ZERO_TIME_SECONDS = -62135596800
 _ENTRY_NAMESPACE = uuid.UUID("6f1c1f0e-3b1e-4d4b-9a57-2a8f4f6b1c0d")
-_MAX_COUNTED_MISSES = 100_000
+_MAX_COUNTED_MISSES = 10_000
 _RETRY_DELAY = 0.5
+_LAG_WARNING_INTERVAL = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +193,7 @@ class Scheduler:
         self._stopping = asyncio.Event()
         self._heartbeat: asyncio.Task[None] | None = None
         self._publishing = False
+        self._lag_warned_at = -_LAG_WARNING_INTERVAL
 
     # --- entries -----------------------------------------------------------------------
 
@@ -326,7 +329,11 @@ class Scheduler:
     # --- firing ------------------------------------------------------------------------
 
     async def _run_entry(self, entry: Entry) -> None:
-        """Fire the entry's ticks in order until the scheduler stops."""
+        """Fire the entry's ticks in order until the scheduler stops.
+
+        A tick this scheduler reaches too late (it was paused, or its Redis calls failed)
+        is not fired blindly: the entry's record decides what is due and what was missed.
+        """
         clock = self.config.clock
         await self._catch_up(entry)
         cursor = clock.now()
@@ -334,12 +341,26 @@ class Scheduler:
             tick = entry.schedule.next_after(cursor)
             if not await self._sleep(tick - clock.now()):
                 return
-            outcome = await self._fire_with_retries(entry, tick, FireMode.FIRE)
-            if outcome is None or outcome.result is FireResult.TOO_LATE:
-                await self._catch_up(entry)
-                cursor = max(tick, clock.now())
-            else:
-                cursor = tick
+            if clock.now() - tick <= self.config.max_lateness:
+                outcome = await self._fire_with_retries(entry, tick, FireMode.FIRE)
+                if outcome is not None and outcome.result is not FireResult.TOO_LATE:
+                    cursor = tick
+                    continue
+                if outcome is not None:
+                    self._warn_clock_lag(entry, tick, outcome)
+            await self._catch_up(entry)
+            cursor = max(tick, clock.now())
+
+    def _warn_clock_lag(self, entry: Entry, tick: int, outcome: FireOutcome) -> None:
+        """Redis refused a tick this host thought on time; warn at most once a minute."""
+        if time.monotonic() - self._lag_warned_at < _LAG_WARNING_INTERVAL:
+            return
+        self._lag_warned_at = time.monotonic()
+        logger.warning(
+            "Redis refused tick=%d of entry entry_id=%s as %.0f s late; this host was paused "
+            "or its clock lags the Redis server's, which keeps entries from firing.",
+            tick, entry.id, outcome.redis_time - tick,
+        )  # fmt: skip
 
     async def _catch_up(self, entry: Entry) -> None:
         """Handle ticks that no scheduler fired: the missed ones by policy, a due one now."""
@@ -369,7 +390,9 @@ class Scheduler:
         outcome = await self._fire_with_retries(entry, tick, mode)
         if outcome is None or outcome.result is FireResult.ALREADY_HANDLED:
             return
-        more = "or more " if count >= _MAX_COUNTED_MISSES else ""
+        more = (
+            "or more " if count >= _MAX_COUNTED_MISSES and not entry.schedule.counts_exactly else ""
+        )
         action = "running the task once now" if run_once else "skipping them"
         logger.warning(
             "Entry entry_id=%s missed %d %sticks while no scheduler ran; %s.",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -309,3 +309,57 @@ def test_croniter_does_not_read_every_specs() -> None:
         croniter("@every 2s", utc(2026, 1, 1))
 
     assert cron.parse("@every 2s").next_after(1) == 2
+
+
+# --- an independent check: every real minute of the change days -------------------------
+
+
+def classic_cron_fires(spec: str, zone: ZoneInfo, start: int, end: int) -> list[int]:
+    """Brute force: the real minutes in ``(start, end]`` at which classic cron runs ``spec``.
+
+    A minute runs an interval-like spec when its wall time matches; a fixed-time spec when
+    it is the first occurrence of a matching wall time, or when it ends a gap in which some
+    skipped wall time would have matched. Fields are matched by croniter.
+    """
+    minute_field, hour_field = spec.split()[:2]
+    interval_like = minute_field.startswith("*") or hour_field.startswith("*")
+    fired = []
+    for instant in range(start - start % 60 + 60, end + 1, 60):
+        local = datetime.fromtimestamp(instant, zone)
+        wall = local.replace(tzinfo=None)
+        if interval_like:
+            runs = croniter.match(spec, wall)
+        else:
+            runs = (local.fold == 0 and croniter.match(spec, wall)) or _gap_matches(
+                spec, zone, instant
+            )
+        if runs:
+            fired.append(instant)
+    return fired
+
+
+def _gap_matches(spec: str, zone: ZoneInfo, instant: int) -> bool:
+    before = datetime.fromtimestamp(instant - 60, zone).utcoffset()
+    after = datetime.fromtimestamp(instant, zone).utcoffset()
+    if before is None or after is None or after <= before:
+        return False
+    wall = datetime.fromtimestamp(instant, zone).replace(tzinfo=None)
+    skipped = int((after - before).total_seconds()) // 60
+    return any(croniter.match(spec, wall - timedelta(minutes=m)) for m in range(1, skipped + 1))
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York"])
+@pytest.mark.parametrize(
+    "spec", ["30 2 * * *", "0 * * * *", "*/20 1-3 * * *", "0 2,3 * * *", "45 1 * * *"]
+)
+@pytest.mark.parametrize("day", [(2026, 3, 8), (2026, 3, 29), (2026, 10, 25), (2026, 11, 1)])
+def test_fire_times_on_change_days_match_a_minute_by_minute_check(
+    zone: str, spec: str, day: tuple[int, int, int]
+) -> None:
+    start = int(datetime(*day, tzinfo=UTC).timestamp()) - 86_400
+    end = start + 3 * 86_400
+    schedule = cron.parse(spec, zone)
+
+    ticks = list(schedule.ticks_between(start, end, limit=1000))
+
+    assert ticks == classic_cron_fires(spec, ZoneInfo(zone), start, end)

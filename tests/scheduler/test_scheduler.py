@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
+import pytest
 import redis
 import redis.asyncio as aioredis
 
@@ -216,3 +218,28 @@ async def test_process_in_and_group_options_take_the_clients_paths(
     assert grouped
     assert await aio_redis.smembers(keys.groups_key("q2")) == {b"g1"}
     assert await aio_redis.hget(keys.task_key("q2", grouped[0].decode()), "group") == b"g1"
+
+
+class LaggingClock:
+    """A host clock two minutes behind the Redis server's."""
+
+    def now(self) -> float:
+        return time.time() - 120
+
+
+async def test_ticks_are_judged_by_redis_time_so_a_lagging_host_clock_is_reported(
+    redis_url: str, raw_redis: redis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = SchedulerConfig(heartbeat_interval=0.5, max_lateness=60, clock=LaggingClock())
+    scheduler = Scheduler(redis_url, config)
+    scheduler.register("@every 1s", Task("cron:tick"))
+    caplog.set_level(logging.WARNING, "asyncq.scheduler")
+
+    await scheduler.start()
+    await asyncio.sleep(2.2)
+    await scheduler.shutdown()
+
+    assert raw_redis.llen(keys.pending_key("default")) == 0
+    lag_warnings = [r.getMessage() for r in caplog.records if "clock lags" in r.getMessage()]
+    assert len(lag_warnings) == 1
+    assert " as 120 s late" in lag_warnings[0] or " as 119 s late" in lag_warnings[0]
