@@ -443,3 +443,22 @@ async def test_plain_handlers_behind_middleware_run_in_the_servers_pool_and_see_
     assert wrapped == ["report:plain"]
     assert seen[0][0] == task_id
     assert seen[0][1].startswith("asyncq-handler")
+
+
+async def test_a_handler_that_swallows_its_timeout_still_fails(
+    broker: RedisBroker, aio_redis: aioredis.Redis
+) -> None:
+    task_id = await enqueue(broker, "stubborn", timeout=1)
+
+    async def handler(task: ActiveTask) -> None:
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            return
+
+    async with running_server(broker, handler):
+        await wait_for(lambda: in_zset(aio_redis, "asynq:{default}:retry", task_id))
+
+    msg = await stored_message(aio_redis, "default", task_id)
+    assert msg.error_msg == "context deadline exceeded"
+    assert await counter(aio_redis, FAILED) == 1

@@ -213,26 +213,31 @@ class Processor:
         """Run the handler until its deadline; return what ended it badly, or None.
 
         The deadline is a timer that interrupts the handler like a cancellation does,
-        which costs less per task than a timeout scope.
+        which costs less per task than a timeout scope. Once interrupted, the attempt
+        fails with the interruption's reason even if the handler swallowed it.
         """
         remaining = ex.deadline - self._clock.now()
         if remaining <= 0:
             ex.in_handler = False
             return DeadlineExceeded()
         timer = self._loop.call_later(remaining, ex.expire)
+        error: BaseException | None = None
         try:
             await self._call_handler(ex.task)
         except asyncio.CancelledError:
             if ex.abort is None:
                 raise
-            asyncio.current_task().uncancel()  # type: ignore[union-attr]
-            return ex.abort
         except Exception as exc:
-            return exc
+            error = exc
         finally:
             timer.cancel()
             ex.in_handler = False
-        return None
+        if ex.abort is None:
+            return error
+        runner = asyncio.current_task()
+        if runner is not None and runner.cancelling():
+            runner.uncancel()
+        return ex.abort
 
     async def _call_handler(self, task: ActiveTask) -> None:
         route = self._route(task.type)
