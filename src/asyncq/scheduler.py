@@ -17,7 +17,9 @@ tag, so it runs on Redis Cluster too.
 The same record answers "when did this entry last fire" after an outage: at start-up
 (and after a long pause) a scheduler counts the ticks missed while no scheduler ran,
 logs the count, and applies the entry's policy: ``skip`` (asynq's behaviour, the default)
-or ``run_once``. The policy is applied once, by whichever scheduler raises the record.
+or ``run_once``. The policy is applied once, by whichever scheduler raises the record. When
+a tick is due at that moment it runs as usual, and the older misses are skipped even with
+``run_once``, so an outage never yields two runs back to back.
 
 Entry IDs are derived from spec, location, task and options, so all schedulers agree on
 them. Entries are published for asynq's CLI and web UI by one scheduler at a time, the
@@ -29,6 +31,9 @@ Hooks: ``pre_enqueue(task, options)`` runs in every scheduler that attempts a ti
 the attempt; ``post_enqueue(info, error)`` runs only in the scheduler that handled it, on
 every handled tick, also when the task was refused (for example because its fixed task
 ID still exists): such ticks are logged as warnings, never dropped silently.
+
+Go asynq schedulers know nothing of the fire record: run beside asyncq schedulers, they
+still enqueue every tick of their own entries themselves.
 """
 
 from __future__ import annotations
@@ -99,7 +104,7 @@ class SchedulerConfig:
         Entries live twice this long in Redis.
     location: time zone of cron specs without a ``CRON_TZ=`` prefix (default UTC).
     publisher_lease_ttl: seconds the publisher lease lasts without renewal
-        (default twice the heartbeat interval).
+        (default twice the heartbeat interval, at least the entries' lifetime).
     max_lateness: seconds a tick may lag Redis time and still be fired; a later tick is
         missed (default 60).
     missed: default missed-run policy of entries, ``"skip"`` or ``"run_once"``.
@@ -127,7 +132,8 @@ class SchedulerConfig:
 
     @property
     def lease_ttl(self) -> float:
-        return self.publisher_lease_ttl or 2 * self.heartbeat_interval
+        """By default no shorter than the entries list, so two lists never overlap."""
+        return self.publisher_lease_ttl or max(2 * self.heartbeat_interval, self.entries_ttl)
 
     @property
     def entries_ttl(self) -> int:

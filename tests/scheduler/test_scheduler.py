@@ -10,7 +10,7 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
-from asyncq.errors import SchedulerError, TaskIDConflictError
+from asyncq.errors import ConfigError, SchedulerError, TaskIDConflictError
 from asyncq.proto import SchedulerEnqueueEvent, SchedulerEntry, TaskMessage
 from asyncq.redis import keys
 from asyncq.redis.schedule_store import PUBLISHER_LEASE_KEY, scheduler_fired_key
@@ -243,3 +243,23 @@ async def test_ticks_are_judged_by_redis_time_so_a_lagging_host_clock_is_reporte
     lag_warnings = [r.getMessage() for r in caplog.records if "clock lags" in r.getMessage()]
     assert len(lag_warnings) == 1
     assert " as 120 s late" in lag_warnings[0] or " as 119 s late" in lag_warnings[0]
+
+
+def test_bad_settings_and_bad_entries_are_refused_with_clear_errors(redis_url: str) -> None:
+    scheduler = Scheduler(redis_url)
+
+    with pytest.raises(ConfigError, match="heartbeat_interval must be positive"):
+        SchedulerConfig(heartbeat_interval=0)
+    with pytest.raises(ConfigError, match="missed must be 'skip' or 'run_once'"):
+        SchedulerConfig(missed="later")  # type: ignore[arg-type]
+    with pytest.raises(SchedulerError, match="Unknown time zone 'Nowhere/City'"):
+        SchedulerConfig(location="Nowhere/City")
+    with pytest.raises(SchedulerError, match="has 3 fields"):
+        scheduler.register("* * *", Task("t"))
+    with pytest.raises(SchedulerError, match="type is blank"):
+        scheduler.register("@daily", Task(" "))
+    with pytest.raises(ConfigError, match="Unknown task option 'retries'"):
+        scheduler.register("@daily", Task("t"), retries=3)
+    with pytest.raises(ConfigError, match="Unique TTL cannot be less than 1s"):
+        scheduler.register("@daily", Task("t"), unique=0.5)
+    assert scheduler.entry_ids == []
