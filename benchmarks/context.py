@@ -41,8 +41,8 @@ FULL = Plan(
 )  # fmt: skip
 
 QUICK = Plan(
-    runs=1, enqueue_count=500, drain_count=1000, drain_cap=2.0, warmup_count=3,
-    pickup_count=30, pickup_interval=0.02, schedule_count=5, schedule_spread=1,
+    runs=1, enqueue_count=300, drain_count=1000, drain_cap=2.0, warmup_count=3,
+    pickup_count=25, pickup_interval=0.02, schedule_count=5, schedule_spread=1,
     leak_count=0, monitor_count=100, two_workers=False, sleep_drain=False,
     inspector_pending=20_000, cleanup_expired=20_000,
 )  # fmt: skip
