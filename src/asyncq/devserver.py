@@ -35,10 +35,14 @@ def find_redis_server() -> str:
     return str(REDIS_SERVER_PATH)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_port(below: int = 65536) -> int:
+    """A loopback port nothing listens on; ``below`` bounds it (cluster nodes need port+10000)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port < below:
+            return port
 
 
 def port_answers(host: str, port: int, timeout: float = 0.3) -> bool:
@@ -115,6 +119,10 @@ class RedisProcess:
         return self._process is not None and self._process.poll() is None
 
 
+# A cluster node also listens on its port + 10000 (the cluster bus).
+CLUSTER_PORT_LIMIT = 65536 - 10000
+
+
 class RedisClusterProcesses:
     """A Redis Cluster of ``masters`` private nodes on loopback, slots split evenly."""
 
@@ -122,7 +130,10 @@ class RedisClusterProcesses:
 
     def __init__(self, masters: int = 3) -> None:
         self.nodes = [
-            RedisProcess(extra_args=["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"])
+            RedisProcess(
+                port=free_port(below=CLUSTER_PORT_LIMIT),
+                extra_args=["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"],
+            )
             for _ in range(masters)
         ]
 
