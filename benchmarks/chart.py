@@ -7,6 +7,7 @@ bar per system at the median, with the min–max range as an error bar.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,10 @@ import matplotlib.pyplot as plt
 PANELS = (
     ("Enqueue (tasks/s, higher is better)", ("enqueue_one", "enqueue_inflight", "enqueue_batch")),
     ("Drain (tasks/s, higher is better)", ("drain_noop", "drain_sleep", "drain_two")),
-    ("Idle pickup (ms, lower is better)", ("pickup_p50", "pickup_p95", "pickup_p99")),
-    ("Scheduled lateness (ms, lower is better)", ("late_p50", "late_p99")),
+    ("Idle pickup (ms, log scale, lower is better)", ("pickup_p50", "pickup_p95", "pickup_p99")),
+    ("Scheduled lateness (ms, log scale, lower is better)", ("late_p50", "late_p99")),
     ("Worker peak RSS (MiB, lower is better)", ("rss_peak",)),
-    ("Redis commands per task (lower is better)", ("cmds_enqueue", "cmds_worker")),
+    ("Redis commands per task (log scale, lower is better)", ("cmds_enqueue", "cmds_worker")),
 )
 ASYNCQ_COLOUR = "#d62728"
 PEER_COLOUR = "#7f7f7f"
@@ -53,7 +54,7 @@ def _panel(
     width = 0.8 / len(keys)
     for offset, key in enumerate(keys):
         cells = [document["summary"][system["key"]].get(key) for system in systems]
-        medians = [cell["median"] if cell else 0.0 for cell in cells]
+        medians = [cell["median"] if cell else math.nan for cell in cells]
         low = [cell["median"] - cell["min"] if cell else 0.0 for cell in cells]
         high = [cell["max"] - cell["median"] if cell else 0.0 for cell in cells]
         positions = [index + (offset - (len(keys) - 1) / 2) * width for index in range(len(cells))]
@@ -64,6 +65,8 @@ def _panel(
         )  # fmt: skip
         axis.bar_label(bars, labels=[_short(cell) for cell in cells], fontsize=6, rotation=90)
     axis.set_title(title)
+    if "log scale" in title:
+        axis.set_yscale("log")
     axis.set_xticks(range(len(systems)), ["" for _ in systems])
     axis.legend(fontsize=7, loc="upper right")
 
