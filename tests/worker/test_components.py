@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import time
 
+import pytest
 import redis.asyncio as aioredis
 
 from asyncq.context import ActiveTask
@@ -230,3 +233,26 @@ async def test_a_task_whose_lease_ran_out_is_stopped_and_left_to_the_recoverer(
 
     assert fields[b"state"] == b"active"
     assert await aio_redis.zscore("asynq:{default}:lease", task_id) is not None
+
+
+async def test_shutdown_abandons_a_handler_that_ignores_it(
+    broker: RedisBroker, aio_redis: aioredis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    task_id = await enqueue(broker, "deaf")
+    started = asyncio.Event()
+    released = asyncio.Event()
+
+    async def handler(task: ActiveTask) -> None:
+        started.set()
+        while not released.is_set():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(0.05)
+
+    async with running_server(broker, handler, shutdown_timeout=0.2):
+        await asyncio.wait_for(started.wait(), 5)
+    active_after_shutdown = await aio_redis.lrange("asynq:{default}:active", 0, -1)
+    released.set()
+
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(f"Abandoned task id={task_id}" in line for line in warnings)
+    assert active_after_shutdown == [task_id.encode()]

@@ -35,6 +35,9 @@ from asyncq.worker.threads import DaemonThreadPool
 
 logger = logging.getLogger("asyncq.processor")
 
+ABANDON_GRACE_S = 2.0
+"""Seconds interrupted tasks get at shutdown to write their requeue before being abandoned."""
+
 
 @dataclass(frozen=True, slots=True)
 class ProcessorParams:
@@ -93,7 +96,13 @@ class Processor:
         for ex in list(self.running.values()):
             ex.interrupt(ShutdownAbort())
         if self._workers:
-            await asyncio.wait(set(self._workers))
+            await asyncio.wait(set(self._workers), timeout=ABANDON_GRACE_S)
+        for ex in self.running.values():
+            logger.warning(
+                "Abandoned task id=%s type=%s: its handler ignored the shutdown; the "
+                "recoverer will retry it after its lease expires.",
+                ex.msg.id, ex.msg.type,
+            )  # fmt: skip
         self._threads.shutdown()
 
     # --- signals from other components -------------------------------------------------
