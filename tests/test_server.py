@@ -59,7 +59,9 @@ def test_invalid_settings_are_refused_with_a_config_error(fields: dict[str, floa
 
 def test_invalid_queue_weights_are_refused() -> None:
     with pytest.raises(ConfigError, match="weight"):
-        Server(ServerConfig(queues={"a": 0}))
+        ServerConfig(queues={"a": 0})
+    with pytest.raises(ConfigError, match="blank"):
+        ServerConfig(queues={" ": 1})
 
 
 async def test_starting_twice_or_after_shutdown_is_refused(broker: RedisBroker) -> None:

@@ -52,7 +52,7 @@ from asyncq.worker.outcomes import (
 )
 from asyncq.worker.policy import default_retry_delay
 from asyncq.worker.processor import Processor, ProcessorParams
-from asyncq.worker.queues import QueueSelector
+from asyncq.worker.queues import QueueSelector, normalized_weights
 from asyncq.worker.recoverer import Recoverer, RecovererParams
 from asyncq.worker.subscriber import Subscriber, SubscriberParams
 from asyncq.worker.syncer import Syncer, SyncerParams
@@ -146,6 +146,7 @@ class ServerConfig:
             raise ConfigError(f"concurrency must be at least 1, got {concurrency}.")
         object.__setattr__(self, "concurrency", concurrency)
         object.__setattr__(self, "weights", dict(self.queues or {"default": 1}))
+        normalized_weights(self.weights)
         for name in _INTERVALS:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be a positive number of seconds.")
