@@ -36,6 +36,9 @@ thread_runner: ContextVar[ThreadRunner] = ContextVar("asyncq_thread_runner", def
 
 _DECORATE = object()
 
+MAX_CACHED_ROUTES = 4096
+"""Routes remembered per task type; the cache starts over when task types are unbounded."""
+
 
 @dataclass(frozen=True, slots=True)
 class Route:
@@ -105,6 +108,8 @@ class ServeMux:
         """The handler for ``task_type`` (cached per type), wrapped in the middleware."""
         found = self._routes.get(task_type)
         if found is None:
+            if len(self._routes) >= MAX_CACHED_ROUTES:
+                self._routes.clear()
             found = self._routes[task_type] = self._build_route(task_type)
         return found
 

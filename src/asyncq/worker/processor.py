@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from asyncq.broker import Broker, Dequeued
 from asyncq.context import ActiveTask, bind
 from asyncq.errors import BrokerError
-from asyncq.mux import Handler, Route, SyncHandler, route_of, thread_runner
+from asyncq.mux import Handler, Route, ServeMux, SyncHandler, route_of, thread_runner
 from asyncq.worker.component import Backoff, ThrottledLog
 from asyncq.worker.execution import Execution
 from asyncq.worker.failures import (
@@ -68,7 +68,8 @@ class Processor:
         self._wake = asyncio.Event()
         self._fetching = True
         self._threads = DaemonThreadPool(params.concurrency)
-        self._routes: dict[str, Route] = {}
+        handler = params.handler
+        self._fixed_route = None if isinstance(handler, ServeMux) else route_of(handler, "")
         self._workers: set[asyncio.Task[None]] = set()
         self._errors = ThrottledLog(logger)
         self._backoff = Backoff()
@@ -256,10 +257,9 @@ class Processor:
             await self._run_plain(route.handler, task)  # type: ignore[arg-type]
 
     def _route(self, task_type: str) -> Route:
-        found = self._routes.get(task_type)
-        if found is None:
-            found = self._routes[task_type] = route_of(self._params.handler, task_type)
-        return found
+        if self._fixed_route is not None:
+            return self._fixed_route
+        return route_of(self._params.handler, task_type)
 
     async def _run_plain(self, handler: SyncHandler, task: ActiveTask) -> None:
         """Run a plain handler in the pool; if abandoned, its thread keeps the slot."""
