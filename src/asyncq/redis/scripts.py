@@ -171,6 +171,13 @@ class Call:
     def queue_in(self, pipe: Any) -> None:
         pipe.evalsha(self.script.sha, len(self.keys), *self.keys, *self.args)
 
+    def outcome_or_raise(self, reply: Any) -> Any:
+        """The reply, or raise the AsyncqError it stands for."""
+        outcome = self.outcome(reply)
+        if isinstance(outcome, AsyncqError):
+            raise outcome
+        return outcome
+
     def outcome(self, reply: Any) -> Any:
         """The reply, or the AsyncqError it stands for (returned, not raised)."""
         if isinstance(reply, AsyncqError):
@@ -276,37 +283,53 @@ def redis_errors_translated(doing: str) -> Iterator[None]:
 
 
 class CallBatcher:
-    """Runs script calls, sending the calls made during one event-loop turn in one pipeline.
+    """Runs script calls, sharing round trips between calls made at the same time.
 
-    When many coroutines use one broker at once (a web server enqueueing, workers finishing
-    tasks), the calls they make before the loop next waits share a single round trip; a
-    lone call goes out as it is. Every caller still gets its own reply or error.
+    A call goes out at once while fewer than ``max_in_flight`` requests are waiting for
+    Redis; beyond that, calls queue and the queue goes out as one pipeline as soon as a
+    request comes back. A lone caller therefore pays no extra latency, and many coroutines
+    using one broker at once (a web server enqueueing, workers finishing tasks) share round
+    trips. Every caller gets its own reply or error.
     """
 
-    def __init__(self, client: aioredis.Redis) -> None:
+    def __init__(self, client: aioredis.Redis, max_in_flight: int = 1) -> None:
         self._client = client
+        self._max_in_flight = max_in_flight
+        self._in_flight = 0
         self._waiting: list[tuple[Call, asyncio.Future[Any]]] = []
         self._flushes: set[asyncio.Task[None]] = set()
 
     async def run(self, call: Call) -> Any:
         """The call's reply; a failure code or a Redis failure is raised as an AsyncqError."""
+        if self._in_flight < self._max_in_flight and not self._waiting:
+            self._in_flight += 1
+            try:
+                return call.outcome_or_raise(await _run_alone(self._client, call))
+            finally:
+                self._in_flight -= 1
+                self._flush_waiting()
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiting.append((call, future))
-        if len(self._waiting) == 1:
-            flush = asyncio.get_running_loop().create_task(self._flush())
-            self._flushes.add(flush)
-            flush.add_done_callback(self._flushes.discard)
         return await future
 
-    async def _flush(self) -> None:
-        batch, self._waiting = self._waiting, []
-        try:
-            outcomes = await self._send([call for call, _ in batch])
-        except BaseException as exc:
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
+    def _flush_waiting(self) -> None:
+        if not self._waiting or self._in_flight >= self._max_in_flight:
             return
+        self._in_flight += 1
+        batch, self._waiting = self._waiting, []
+        flush = asyncio.get_running_loop().create_task(self._flush(batch))
+        self._flushes.add(flush)
+        flush.add_done_callback(self._flushes.discard)
+
+    async def _flush(self, batch: list[tuple[Call, asyncio.Future[Any]]]) -> None:
+        try:
+            calls = [call for call, _ in batch]
+            outcomes = await run_pipeline(self._client, calls, f"running {len(calls)} scripts")
+        except BaseException as exc:
+            outcomes = [exc] * len(batch)
+        finally:
+            self._in_flight -= 1
+            self._flush_waiting()
         for (_, future), outcome in zip(batch, outcomes, strict=True):
             if future.done():
                 continue
@@ -314,8 +337,3 @@ class CallBatcher:
                 future.set_exception(outcome)
             else:
                 future.set_result(outcome)
-
-    async def _send(self, calls: list[Call]) -> list[Any]:
-        if len(calls) == 1:
-            return [calls[0].outcome(await _run_alone(self._client, calls[0]))]
-        return await run_pipeline(self._client, calls, f"running {len(calls)} scripts")
