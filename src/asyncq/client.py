@@ -87,7 +87,8 @@ class Client:
         lock is held, TaskIDConflictError when the task ID is taken, BrokerError when Redis
         fails. Nothing is stored when it raises.
         """
-        prepared = prepare(task, TaskOptions.of(options), self.clock.now())
+        call_options = TaskOptions.of(options) if options else _NO_OPTIONS
+        prepared = prepare(task, call_options, self.clock.now())
         await self._store(prepared)
         return prepared.info()
 
