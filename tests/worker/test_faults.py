@@ -55,19 +55,22 @@ def restart(server: RedisProcess) -> RedisProcess:
 
 
 async def queues_empty(client: aioredis.Redis) -> bool:
-    sizes = []
-    for name in STATE_KEYS:
-        key = f"asynq:{{default}}:{name}"
-        sizes.append(await client.zcard(key) if name not in ("pending", "active") else 0)
-        if name in ("pending", "active"):
-            sizes.append(await client.llen(key))
+    """Whether no task is in any state, read in one transaction (tasks move meanwhile)."""
+    async with client.pipeline(transaction=True) as pipe:
+        for name in STATE_KEYS:
+            key = f"asynq:{{default}}:{name}"
+            if name in ("pending", "active"):
+                pipe.llen(key)
+            else:
+                pipe.zcard(key)
+        sizes = await pipe.execute()
     return sum(sizes) == 0
 
 
 async def test_the_worker_survives_a_redis_restart_and_loses_nothing(
     own_redis: RedisProcess,
 ) -> None:
-    broker = make_broker(own_redis.url, lease_duration=2)
+    broker = make_broker(own_redis.url, lease_duration=1)
     client = aioredis.Redis.from_url(own_redis.url)
     task_ids = {await enqueue(broker, "work") for _ in range(30)}
     succeeded: set[str] = set()
@@ -81,15 +84,17 @@ async def test_the_worker_survives_a_redis_restart_and_loses_nothing(
     ):
         await wait_for(lambda: len(succeeded) >= 5)
         restart(own_redis)
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(2.5)  # longer than the lease, so active tasks need recovery
         own_redis.start()
         await wait_for(lambda: succeeded >= task_ids, timeout=30)
         await wait_for(lambda: queues_empty(client), timeout=15)
         leftovers = await client.keys("asynq:{default}:t:*")
+        recovered = await counter(client, "asynq:{default}:failed")
 
     await broker.close()
     await client.aclose()
     assert leftovers == []
+    assert recovered >= 1
 
 
 async def test_a_task_with_an_undecodable_message_is_archived_and_the_worker_goes_on(
