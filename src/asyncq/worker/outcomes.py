@@ -58,10 +58,13 @@ class Outcomes:
     async def succeed(self, ex: Execution) -> None:
         msg = ex.msg
         if msg.retention > 0:
-            await self._write(ex, lambda: self._broker.mark_as_complete(msg), "completion")
+            written = await self._write(
+                ex, lambda: self._broker.mark_as_complete(msg), "completion"
+            )
         else:
-            await self._write(ex, lambda: self._acks.done(msg), "completion")
-        logger.log(self._level, "Processed task id=%s type=%s.", msg.id, msg.type)
+            written = await self._write(ex, lambda: self._acks.done(msg), "completion")
+        if written:
+            logger.log(self._level, "Processed task id=%s type=%s.", msg.id, msg.type)
 
     async def fail(self, ex: Execution, error: BaseException) -> None:
         await self._report(ex.task, error)
@@ -120,14 +123,15 @@ class Outcomes:
         except Exception:
             logger.exception("The error handler failed for task id=%s.", task.id)
 
-    async def _write(self, ex: Execution, write: Write, verb: str) -> None:
+    async def _write(self, ex: Execution, write: Write, verb: str) -> bool:
+        """Write the outcome while the lease holds; False when it was skipped."""
         now = self._broker.clock.now()
         if not ex.lease_valid(now):
             logger.debug(
                 "Skipped the %s of task id=%s: its lease expired, so the recoverer takes it.",
                 verb, ex.msg.id,
             )  # fmt: skip
-            return
+            return False
         try:
             await write()
         except TaskNotActiveError:
@@ -135,6 +139,8 @@ class Outcomes:
                 "Skipped the %s of task id=%s: it is no longer leased to this worker.",
                 verb, ex.msg.id,
             )  # fmt: skip
+            return False
         except BrokerError as exc:
             logger.debug("The %s of task id=%s failed; retrying: %s", verb, ex.msg.id, exc)
             self._syncer.add(write, ex.lease_expires_at, f"{verb} of task id={ex.msg.id}")
+        return True
