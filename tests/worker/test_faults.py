@@ -8,7 +8,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -118,15 +118,31 @@ async def test_a_task_with_an_undecodable_message_is_archived_and_the_worker_goe
     assert await aio_redis.llen("asynq:{default}:active") == 0
 
 
-def start_worker(redis_url: str, marker: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, str(WORKER_SCRIPT), redis_url, str(marker)],
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-    )
+@pytest.fixture
+def start_worker() -> Iterator[Callable[[str, Path], subprocess.Popen[bytes]]]:
+    """Starts ``worker_process.py`` processes; any still running at the end is killed."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(redis_url: str, marker: Path) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [sys.executable, str(WORKER_SCRIPT), redis_url, str(marker)],
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 async def test_a_task_of_a_killed_worker_runs_again_elsewhere_after_its_lease(
-    aio_redis: aioredis.Redis, redis_url: str, tmp_path: Path
+    aio_redis: aioredis.Redis,
+    redis_url: str,
+    tmp_path: Path,
+    start_worker: Callable[[str, Path], subprocess.Popen[bytes]],
 ) -> None:
     broker = make_broker(redis_url, lease_duration=2)
     task_id = await enqueue(broker, "block", retention=3600)
@@ -156,7 +172,10 @@ async def test_a_task_of_a_killed_worker_runs_again_elsewhere_after_its_lease(
 
 
 async def test_sigterm_shuts_a_running_worker_down_and_requeues_its_task(
-    aio_redis: aioredis.Redis, redis_url: str, tmp_path: Path
+    aio_redis: aioredis.Redis,
+    redis_url: str,
+    tmp_path: Path,
+    start_worker: Callable[[str, Path], subprocess.Popen[bytes]],
 ) -> None:
     broker = make_broker(redis_url)
     task_id = await enqueue(broker, "block")
