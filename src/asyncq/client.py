@@ -22,6 +22,7 @@ from typing import Any, Self, TypeVar
 from asyncq.broker import Broker
 from asyncq.clock import Clock
 from asyncq.errors import ConfigError, EnqueueError, TaskIDConflictError
+from asyncq.naming import checked_queue_name
 from asyncq.proto import TaskMessage
 from asyncq.redis import keys
 from asyncq.redis.broker import BrokerSettings, RedisBroker
@@ -192,12 +193,7 @@ def _merged(task_options: TaskOptions, call_options: TaskOptions) -> TaskOptions
 
 
 def _queue(opts: TaskOptions) -> str:
-    queue = opts.queue if opts.queue is not None else DEFAULT_QUEUE
-    if not queue.strip():
-        raise ConfigError(
-            "queue name must contain one or more characters; pass a name such as 'default'."
-        )
-    return queue
+    return checked_queue_name(opts.queue) if opts.queue is not None else DEFAULT_QUEUE
 
 
 def _task_id(opts: TaskOptions) -> str:

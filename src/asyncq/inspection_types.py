@@ -169,6 +169,14 @@ class ServerInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class ClusterNodeInfo:
+    """A Redis Cluster node that serves a queue's slot: its node ID and ``host:port``."""
+
+    id: str
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
 class SchedulerEntryInfo:
     """A periodic task registered by a live scheduler.
 

@@ -27,6 +27,7 @@ from asyncq.inspection_types import (
     ARCHIVABLE_STATES,
     DELETABLE_STATES,
     RUNNABLE_STATES,
+    ClusterNodeInfo,
     DailyStats,
     GroupInfo,
     QueueInfo,
@@ -35,6 +36,7 @@ from asyncq.inspection_types import (
     ServerInfo,
 )
 from asyncq.redis.admin import RedisAdmin
+from asyncq.redis.cluster_info import cluster_key_slot, cluster_nodes
 from asyncq.redis.connection import connect
 from asyncq.task import TaskInfo, TaskState
 
@@ -217,6 +219,16 @@ class Inspector:
     async def redis_info(self) -> dict[str, Any]:
         """The Redis server's INFO fields, such as ``redis_version`` and ``used_memory``."""
         return await self._admin.redis_info()
+
+    # --- Redis Cluster ------------------------------------------------------------------
+
+    async def cluster_key_slot(self, queue: str) -> int:
+        """The Redis Cluster slot that holds every key of ``queue``."""
+        return await cluster_key_slot(self._client, queue)
+
+    async def cluster_nodes(self, queue: str) -> list[ClusterNodeInfo]:
+        """The cluster nodes serving ``queue``'s slot: its master first, then replicas."""
+        return await cluster_nodes(self._client, queue)
 
     async def _require_queue(self, queue: str) -> None:
         _require_name(queue)

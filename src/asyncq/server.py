@@ -279,15 +279,13 @@ class Server:
             await self.shutdown()
 
     async def _check_redis(self) -> None:
-        """Fail fast when Redis does not answer, or (for Redis itself) is older than 6.2."""
+        """Fail fast when Redis does not answer or is older than 6.2; warn if it may evict."""
         from asyncq.redis.broker import RedisBroker
         from asyncq.redis.connection import ensure_server_ready
 
         broker = self.broker
         if isinstance(broker, RedisBroker):
-            where = broker.client.connection_pool.connection_kwargs
-            address = where.get("path") or f"{where.get('host')}:{where.get('port')}"
-            await ensure_server_ready(broker.client, address, attempts=1)
+            await ensure_server_ready(broker.client, attempts=1)
         else:
             await broker.ping()
 

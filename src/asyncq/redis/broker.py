@@ -26,7 +26,7 @@ from asyncq.errors import ConfigError
 from asyncq.proto import ServerInfo, TaskMessage, WorkerInfo
 from asyncq.redis import keys
 from asyncq.redis import task_scripts as scripts
-from asyncq.redis.connection import RedisConfig, connect
+from asyncq.redis.connection import RedisConfig, connect, is_cluster
 from asyncq.redis.scripts import (
     Call,
     CallBatcher,
@@ -54,7 +54,8 @@ class BrokerSettings:
     stats_ttl_days: lifetime of a daily processed/failed counter (default 90).
     forward_batch_size: due tasks moved per script call by the forwarder (default 100).
     per_queue_dequeue: dequeue one queue per script call, as Redis Cluster requires when the
-        queues live in different slots (default off: all queues in one call).
+        queues live in different slots (default off: all queues in one call). A broker on a
+        cluster client always does.
     """
 
     lease_duration: float = 30.0
@@ -75,7 +76,12 @@ class BrokerSettings:
 
 
 class RedisBroker:
-    """Every broker operation as one Redis round trip (or one pipeline)."""
+    """Every broker operation as one Redis round trip (or one pipeline).
+
+    On a Redis Cluster client (``cluster`` is then true) a script may touch one slot only:
+    the queue is registered in ``asynq:queues`` by a command of its own before each enqueue
+    script instead of inside it, and dequeue runs one script per queue.
+    """
 
     def __init__(
         self,
@@ -90,6 +96,7 @@ class RedisBroker:
         self.lease_duration = self.settings.lease_duration
         self._owns_client = owns_client
         self._calls = CallBatcher(client)
+        self.cluster = is_cluster(client)
 
     @classmethod
     def from_url(
@@ -107,13 +114,25 @@ class RedisBroker:
         with redis_errors_translated(f"registering queue {queue!r}"):
             await self.client.sadd(keys.ALL_QUEUES, queue)
 
+    async def _queues_key(self, queue: str, first_key: str) -> str:
+        """The ``queues_key`` an enqueue script gets: ``asynq:queues`` on a single node.
+
+        On a cluster the queue is registered here first, and the script gets its first key
+        again, which tells it to leave ``asynq:queues`` alone.
+        """
+        if not self.cluster:
+            return keys.ALL_QUEUES
+        await self.publish_queue(queue)
+        return first_key
+
     async def enqueue(self, msg: TaskMessage, unique_ttl: int | None = None) -> None:
         q = msg.queue
+        task_key = keys.task_key(q, msg.id)
         await self._run(
             scripts.enqueue(
-                task_key=keys.task_key(q, msg.id),
+                task_key=task_key,
                 pending_key=keys.pending_key(q),
-                queues_key=keys.ALL_QUEUES,
+                queues_key=await self._queues_key(q, task_key),
                 unique_key=_unique_key(msg, unique_ttl),
                 msg=msg.SerializeToString(),
                 task_id=msg.id,
@@ -128,11 +147,12 @@ class RedisBroker:
         self, msg: TaskMessage, process_at: int, unique_ttl: int | None = None
     ) -> None:
         q = msg.queue
+        task_key = keys.task_key(q, msg.id)
         await self._run(
             scripts.schedule(
-                task_key=keys.task_key(q, msg.id),
+                task_key=task_key,
                 scheduled_key=keys.scheduled_key(q),
-                queues_key=keys.ALL_QUEUES,
+                queues_key=await self._queues_key(q, task_key),
                 unique_key=_unique_key(msg, unique_ttl),
                 msg=msg.SerializeToString(),
                 process_at=int(process_at),
@@ -147,12 +167,13 @@ class RedisBroker:
         self, msg: TaskMessage, group: str, unique_ttl: int | None = None
     ) -> None:
         q = msg.queue
+        task_key = keys.task_key(q, msg.id)
         await self._run(
             scripts.add_to_group(
-                task_key=keys.task_key(q, msg.id),
+                task_key=task_key,
                 group_key=keys.group_key(q, group),
                 groups_key=keys.groups_key(q),
-                queues_key=keys.ALL_QUEUES,
+                queues_key=await self._queues_key(q, task_key),
                 unique_key=_unique_key(msg, unique_ttl),
                 msg=msg.SerializeToString(),
                 task_id=msg.id,
@@ -167,10 +188,13 @@ class RedisBroker:
         """One script call per queue (chunks of at most 1,000 tasks), all in one pipeline."""
         now_ns = _ns(self.clock.now())
         chunks = _chunks_by_queue(msgs, 1000)
+        queues_keys = {
+            queue: await self._queues_key(queue, keys.pending_key(queue)) for queue, _ in chunks
+        }
         calls = [
             scripts.enqueue_batch(
                 pending_key=keys.pending_key(queue),
-                queues_key=keys.ALL_QUEUES,
+                queues_key=queues_keys[queue],
                 task_keys=[keys.task_key(queue, msgs[i].id) for i in chunk],
                 now_ns=now_ns,
                 queue=queue,
@@ -194,7 +218,7 @@ class RedisBroker:
         if limit < 1 or not queues:
             return []
         lease_expires_at = int(self.clock.now() + self.lease_duration)
-        if not self.settings.per_queue_dequeue:
+        if not (self.settings.per_queue_dequeue or self.cluster):
             return await self._dequeue_from(queues, limit, lease_expires_at)
         leased: list[Dequeued] = []
         for queue in queues:

@@ -7,6 +7,7 @@ import random
 from collections.abc import Mapping
 
 from asyncq.errors import ConfigError
+from asyncq.naming import checked_queue_name
 
 
 class QueueSelector:
@@ -48,10 +49,9 @@ class QueueSelector:
 
 
 def normalized_weights(weights: Mapping[str, int]) -> dict[str, int]:
-    """Weights with blank names and non-positive values refused, divided by their GCD."""
+    """Weights with invalid names and non-positive values refused, divided by their GCD."""
     for name, weight in weights.items():
-        if not name.strip():
-            raise ConfigError("A queue name is blank; name every queue, e.g. {'default': 1}.")
+        checked_queue_name(name)
         if weight <= 0:
             raise ConfigError(
                 f"Queue {name!r} has weight {weight}; weights must be positive integers."

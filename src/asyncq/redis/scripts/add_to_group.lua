@@ -6,6 +6,8 @@
 -- KEYS[2] group_key         asynq:{Q}:g:<G>
 -- KEYS[3] groups_key        asynq:{Q}:groups
 -- KEYS[4] queues_key        asynq:queues
+--                           On Redis Cluster, where it lives in another slot, KEYS[1]
+--                           again: the caller registers the queue itself.
 -- KEYS[...] unique_key      only for a unique task: asynq:{Q}:unique:<type>:<md5 of payload>
 -- ARGV[1] msg               encoded TaskMessage
 -- ARGV[2] task_id           <ID>, also the value of the lock
@@ -34,5 +36,7 @@ end
 redis.call("HSET", task_key, "msg", msg, "state", "aggregating", "group", group)
 redis.call("ZADD", group_key, now, task_id)
 redis.call("SADD", groups_key, group)
-redis.call("SADD", queues_key, queue)
+if queues_key ~= KEYS[1] then
+    redis.call("SADD", queues_key, queue)
+end
 return 1

@@ -4,6 +4,8 @@
 -- KEYS[1] task_key          asynq:{Q}:t:<ID>
 -- KEYS[2] pending_key       asynq:{Q}:pending
 -- KEYS[3] queues_key        asynq:queues
+--                           On Redis Cluster, where it lives in another slot, KEYS[1]
+--                           again: the caller registers the queue itself.
 -- KEYS[...] unique_key      only for a unique task: asynq:{Q}:unique:<type>:<md5 of payload>
 -- ARGV[1] msg               encoded TaskMessage
 -- ARGV[2] task_id           <ID>, also the value of the lock
@@ -31,6 +33,8 @@ if unique_key then
     redis.call("HSET", task_key, "unique_key", unique_key)
 end
 redis.call("LPUSH", pending_key, task_id)
-redis.call("SADD", queues_key, queue)
+if queues_key ~= KEYS[1] then
+    redis.call("SADD", queues_key, queue)
+end
 redis.call("PUBLISH", wakeup_channel, queue)
 return 1

@@ -4,6 +4,8 @@
 --
 -- KEYS[1] pending_key       asynq:{Q}:pending
 -- KEYS[2] queues_key        asynq:queues
+--                           On Redis Cluster, where it lives in another slot, KEYS[1]
+--                           again: the caller registers the queue itself.
 -- KEYS[...] task_keys       asynq:{Q}:t:<ID>, one per task
 -- ARGV[1] now_ns            Unix nanoseconds, stored as pending_since
 -- ARGV[2] queue             Q, added to asynq:queues and published
@@ -30,7 +32,9 @@ for i = 3, #KEYS do
     end
 end
 if any then
-    redis.call("SADD", queues_key, queue)
+    if queues_key ~= KEYS[1] then
+        redis.call("SADD", queues_key, queue)
+    end
     redis.call("PUBLISH", wakeup_channel, queue)
 end
 return stored

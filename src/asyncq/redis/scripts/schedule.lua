@@ -5,6 +5,8 @@
 -- KEYS[1] task_key          asynq:{Q}:t:<ID>
 -- KEYS[2] scheduled_key     asynq:{Q}:scheduled
 -- KEYS[3] queues_key        asynq:queues
+--                           On Redis Cluster, where it lives in another slot, KEYS[1]
+--                           again: the caller registers the queue itself.
 -- KEYS[...] unique_key      only for a unique task: asynq:{Q}:unique:<type>:<md5 of payload>
 -- ARGV[1] msg               encoded TaskMessage
 -- ARGV[2] process_at        Unix seconds, the score in the scheduled set
@@ -36,5 +38,7 @@ if group ~= "" then
     redis.call("HSET", task_key, "group", group)
 end
 redis.call("ZADD", scheduled_key, process_at, task_id)
-redis.call("SADD", queues_key, queue)
+if queues_key ~= KEYS[1] then
+    redis.call("SADD", queues_key, queue)
+end
 return 1
