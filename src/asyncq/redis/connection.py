@@ -322,7 +322,7 @@ async def _ping_until_answered(
     attempt = 1
     delay = first_delay
     while True:
-        failure = await _ping_failure(client)
+        failure = await _ping_failure(client, address)
         if failure is None:
             return
         if attempts is not None and attempt >= attempts:
@@ -343,10 +343,18 @@ async def _ping_until_answered(
         delay = min(delay * 2, max_delay)
 
 
-async def _ping_failure(client: aioredis.Redis | RedisCluster) -> Exception | None:
-    """The error that made PING fail, or None when Redis answered."""
+async def _ping_failure(client: aioredis.Redis | RedisCluster, address: str) -> Exception | None:
+    """The error that made PING fail, or None when Redis answered.
+
+    Refused credentials raise ConfigError at once: retrying cannot fix them.
+    """
     try:
         await client.ping()
+    except redis_errors.AuthenticationError as exc:
+        raise ConfigError(
+            f"Redis at {address} refused the credentials ({exc}); check the username and "
+            "password in the Redis URL or config (an ACL user also needs to be 'on')."
+        ) from exc
     except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError) as exc:
         return exc
     return None

@@ -273,6 +273,11 @@ def redis_errors_translated(doing: str) -> Iterator[None]:
         raise BrokerUnavailableError(
             f"Redis is still loading its data set while {doing}; retry in a moment."
         ) from exc
+    except redis_errors.AuthenticationError as exc:
+        raise BrokerError(
+            f"Redis refused the credentials while {doing} ({exc}); check the username and "
+            "password in the Redis URL or config."
+        ) from exc
     except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError) as exc:
         raise BrokerUnavailableError(
             f"Lost the connection to Redis while {doing} ({exc}); check that Redis is running "
