@@ -118,6 +118,13 @@ class Broker(Protocol):
     async def done_many(self, msgs: Sequence[TaskMessage]) -> list[BaseException | None]:
         """:meth:`done` for several tasks in one round trip; per task None or the error."""
 
+    async def succeed_many(self, msgs: Sequence[TaskMessage]) -> list[BaseException | None]:
+        """Finish succeeded tasks in one round trip; per task None or the error.
+
+        A task with a retention is kept as completed (:meth:`mark_as_complete`), any other
+        is deleted (:meth:`done`).
+        """
+
     async def extend_leases(self, queue: str, task_ids: Sequence[str]) -> float:
         """Extend the leases of running tasks; return the new expiry (Unix seconds)."""
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -375,11 +376,11 @@ class FlakyDoneBroker(RedisBroker):
 
     failures = 2
 
-    async def done(self, msg: TaskMessage) -> None:
+    async def succeed_many(self, msgs: Sequence[TaskMessage]) -> list[BaseException | None]:
         if self.failures:
             self.failures -= 1
             raise BrokerUnavailableError("Redis went away")
-        await super().done(msg)
+        return await super().succeed_many(msgs)
 
 
 async def test_a_failed_completion_write_is_retried_by_the_syncer(

@@ -24,7 +24,7 @@ from asyncq.broker import BatchOutcome, Dequeued
 from asyncq.clock import SYSTEM_CLOCK, Clock
 from asyncq.errors import ConfigError
 from asyncq.proto import ServerInfo, TaskMessage, WorkerInfo
-from asyncq.redis import keys
+from asyncq.redis import finish_batch, keys
 from asyncq.redis import task_scripts as scripts
 from asyncq.redis.connection import RedisConfig, connect, is_cluster
 from asyncq.redis.scripts import (
@@ -259,10 +259,22 @@ class RedisBroker:
         await self._run(self._done_call(msg))
 
     async def done_many(self, msgs: Sequence[TaskMessage]) -> list[BaseException | None]:
-        """All done calls in one pipeline; each task's outcome is reported on its own."""
-        calls = [self._done_call(msg) for msg in msgs]
-        outcomes = await run_pipeline(self.client, calls, "finishing tasks")
-        return [outcome if isinstance(outcome, BaseException) else None for outcome in outcomes]
+        """One done_batch call per queue, all in one pipeline; each task's outcome on its own."""
+        return await self._finish_many(msgs, keep_completed=False)
+
+    async def succeed_many(self, msgs: Sequence[TaskMessage]) -> list[BaseException | None]:
+        """Like :meth:`done_many`, but a task with a retention is kept as completed."""
+        return await self._finish_many(msgs, keep_completed=True)
+
+    async def _finish_many(
+        self, msgs: Sequence[TaskMessage], keep_completed: bool
+    ) -> list[BaseException | None]:
+        now = self.clock.now()
+        counting = finish_batch.Counting(now, self._stats_expire_at(now), MAX_INT64)
+        batches = finish_batch.batches(msgs, counting, keep_completed)
+        calls = [batch.call for batch in batches]
+        replies = await run_pipeline(self.client, calls, "finishing tasks")
+        return finish_batch.outcomes(msgs, batches, replies)
 
     def _done_call(self, msg: TaskMessage) -> Call:
         q, now = msg.queue, self.clock.now()

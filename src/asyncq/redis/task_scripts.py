@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from asyncq.errors import BrokerError, DuplicateTaskError, TaskIDConflictError, TaskNotActiveError
+from asyncq.errors import (
+    AsyncqError,
+    BrokerError,
+    DuplicateTaskError,
+    TaskIDConflictError,
+    TaskNotActiveError,
+)
 from asyncq.redis.scripts import Arg, Call, Failure, Script
 
 _ID_TAKEN = Failure(TaskIDConflictError)
@@ -35,6 +41,8 @@ _MARK_AS_COMPLETE = Script(
     },
     libraries=("finish",),
 )
+_DONE_BATCH = Script("done_batch", libraries=("finish",))
+_MARK_AS_COMPLETE_BATCH = Script("mark_as_complete_batch", libraries=("finish",))
 _REQUEUE = Script("requeue", {0: _NOT_ACTIVE}, libraries=("finish",))
 _RETRY = Script("retry", {0: _NOT_ACTIVE}, libraries=("finish",))
 _ARCHIVE = Script("archive", {0: _NOT_ACTIVE}, libraries=("finish",))
@@ -179,6 +187,51 @@ def mark_as_complete(
     return _MARK_AS_COMPLETE.call(
         _with_optional([*keys, processed_total_key], unique_key),
         [task_id, stats_expire_at, expire_at, msg, max_int64],
+    )
+
+
+def done_batch(
+    *,
+    active_key: str,
+    lease_key: str,
+    processed_day_key: str,
+    processed_total_key: str,
+    task_keys: Sequence[tuple[str, str | None]],
+    stats_expire_at: int,
+    max_int64: int,
+    task_ids: Sequence[str],
+) -> Call:
+    """:func:`done` for the tasks of one queue; replies 1 or 0 per task.
+
+    ``task_keys`` pairs each task key with the task's uniqueness lock (None without one).
+    """
+    return _DONE_BATCH.call(
+        [active_key, lease_key, processed_day_key, processed_total_key, *_paired(task_keys)],
+        [stats_expire_at, max_int64, *task_ids],
+    )
+
+
+def mark_as_complete_batch(
+    *,
+    active_key: str,
+    lease_key: str,
+    completed_key: str,
+    processed_day_key: str,
+    processed_total_key: str,
+    task_keys: Sequence[tuple[str, str | None]],
+    stats_expire_at: int,
+    max_int64: int,
+    entries: Sequence[tuple[str, int, bytes]],
+) -> Call:
+    """:func:`mark_as_complete` for the tasks of one queue; replies 1, 0 or -1 per task.
+
+    ``task_keys`` pairs each task key with its uniqueness lock (None without one);
+    ``entries`` gives each task's ID, expire_at and completed message, in the same order.
+    """
+    keys = [active_key, lease_key, completed_key, processed_day_key, processed_total_key]
+    return _MARK_AS_COMPLETE_BATCH.call(
+        [*keys, *_paired(task_keys)],
+        [stats_expire_at, max_int64, *(value for entry in entries for value in entry)],
     )
 
 
@@ -392,6 +445,18 @@ def write_server_state(
 def clear_server_state(*, server_key: str, workers_key: str) -> Call:
     """Delete a server's info and workers records."""
     return _CLEAR_SERVER_STATE.call([server_key, workers_key])
+
+
+def finish_error(
+    code: int, *, active_key: str, completed_key: str, task_id: str
+) -> AsyncqError | None:
+    """The error a batch finishing script's code for one task stands for, or None for 1."""
+    return _MARK_AS_COMPLETE.error_for_reply(code, [active_key, "", completed_key], [task_id])
+
+
+def _paired(task_keys: Sequence[tuple[str, str | None]]) -> list[str]:
+    """Each task key followed by its lock, or by itself again when the task has none."""
+    return [key for task_key, lock in task_keys for key in (task_key, lock or task_key)]
 
 
 def _with_optional(keys: list[str], optional: str | None) -> list[str]:

@@ -1,8 +1,9 @@
-"""Batches the ``done`` writes of tasks that finish together into one round trip.
+"""Batches the writes of tasks that succeed together into one round trip.
 
 The first task to finish is written at once; tasks finishing while that write is in
-flight wait for it and then go together through ``done_many``. An idle worker therefore
-adds no latency, and a busy one needs far fewer than one round trip per task.
+flight wait for it and then go together through ``succeed_many`` (one script call per
+queue, deleting each task or keeping it as completed by its retention). An idle worker
+therefore adds no latency, and a busy one needs far fewer than one round trip per task.
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ from asyncq.proto import TaskMessage
 
 
 class DoneBatcher:
-    """Writes ``done`` for many tasks with as few round trips as the load allows."""
+    """Finishes many succeeded tasks with as few round trips as the load allows."""
 
     def __init__(self, broker: Broker) -> None:
         self._broker = broker
         self._waiting: list[tuple[TaskMessage, asyncio.Future[None]]] = []
         self._sender: asyncio.Task[None] | None = None
 
-    async def done(self, msg: TaskMessage) -> None:
-        """Delete the succeeded task ``msg``; raises what its own write raised."""
+    async def succeed(self, msg: TaskMessage) -> None:
+        """Finish the succeeded task ``msg``; raises what its own write raised."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append((msg, future))
         if self._sender is None:
@@ -39,11 +40,8 @@ class DoneBatcher:
 
     async def _send(self, batch: list[tuple[TaskMessage, asyncio.Future[None]]]) -> None:
         try:
-            if len(batch) == 1:
-                await self._broker.done(batch[0][0])
-                outcomes: list[BaseException | None] = [None]
-            else:
-                outcomes = await self._broker.done_many([msg for msg, _ in batch])
+            outcomes: list[BaseException | None]
+            outcomes = await self._broker.succeed_many([msg for msg, _ in batch])
         except Exception as exc:
             outcomes = [exc] * len(batch)
         for (_, future), outcome in zip(batch, outcomes, strict=True):

@@ -57,12 +57,7 @@ class Outcomes:
 
     async def succeed(self, ex: Execution) -> None:
         msg = ex.msg
-        if msg.retention > 0:
-            written = await self._write(
-                ex, lambda: self._broker.mark_as_complete(msg), "completion"
-            )
-        else:
-            written = await self._write(ex, lambda: self._acks.done(msg), "completion")
+        written = await self._write(ex, lambda: self._acks.succeed(msg), "completion")
         if written:
             logger.log(self._level, "Processed task id=%s type=%s.", msg.id, msg.type)
 

@@ -12,19 +12,6 @@
 -- ARGV[3] max_int64             9223372036854775807, where the total restarts at 1
 --
 -- Returns 1 when done; 0 when the task is not active or its hash is gone (nothing written).
-local active_key, lease_key, task_key = KEYS[1], KEYS[2], KEYS[3]
-local processed_day_key, processed_total_key, unique_key = KEYS[4], KEYS[5], KEYS[6]
-local task_id, stats_expire_at, max_int64 = ARGV[1], ARGV[2], ARGV[3]
-
-if not is_active(active_key, lease_key, task_id) or redis.call("EXISTS", task_key) == 0 then
-    return 0
-end
-
-release(active_key, lease_key, task_id)
-redis.call("DEL", task_key)
-count_today(processed_day_key, stats_expire_at)
-count_totals(processed_total_key, nil, max_int64)
-if unique_key and redis.call("GET", unique_key) == task_id then
-    redis.call("DEL", unique_key)
-end
-return 1
+return finish_done(
+    KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[1], ARGV[2], ARGV[3]
+)

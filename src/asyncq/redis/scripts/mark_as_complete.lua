@@ -16,24 +16,7 @@
 --
 -- Returns 1 when done; 0 when the task is not active or its hash is gone; -1 when the ID is
 -- already in the completed set. Nothing is written unless 1 is returned.
-local active_key, lease_key, completed_key, task_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local processed_day_key, processed_total_key, unique_key = KEYS[5], KEYS[6], KEYS[7]
-local task_id, stats_expire_at, expire_at, msg = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local max_int64 = ARGV[5]
-
-if not is_active(active_key, lease_key, task_id) or redis.call("EXISTS", task_key) == 0 then
-    return 0
-end
-if redis.call("ZSCORE", completed_key, task_id) then
-    return -1
-end
-
-release(active_key, lease_key, task_id)
-redis.call("ZADD", completed_key, expire_at, task_id)
-redis.call("HSET", task_key, "msg", msg, "state", "completed")
-count_today(processed_day_key, stats_expire_at)
-count_totals(processed_total_key, nil, max_int64)
-if unique_key and redis.call("GET", unique_key) == task_id then
-    redis.call("DEL", unique_key)
-end
-return 1
+return finish_completed(
+    KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7],
+    ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+)

@@ -32,3 +32,45 @@ local function count_totals(processed_total_key, failed_total_key, max_int64)
         end
     end
 end
+
+-- Release a uniqueness lock (unique_key may be nil) if it still belongs to task_id.
+local function release_lock(unique_key, task_id)
+    if unique_key and redis.call("GET", unique_key) == task_id then
+        redis.call("DEL", unique_key)
+    end
+end
+
+-- The whole of done for one task: 1 when done, 0 (nothing written) when it is not active
+-- or its hash is gone.
+local function finish_done(active_key, lease_key, task_key, day_key, total_key, unique_key,
+                           task_id, stats_expire_at, max_int64)
+    if not is_active(active_key, lease_key, task_id) or redis.call("EXISTS", task_key) == 0 then
+        return 0
+    end
+    release(active_key, lease_key, task_id)
+    redis.call("DEL", task_key)
+    count_today(day_key, stats_expire_at)
+    count_totals(total_key, nil, max_int64)
+    release_lock(unique_key, task_id)
+    return 1
+end
+
+-- The whole of mark_as_complete for one task: 1 when done, 0 when it is not active or its
+-- hash is gone, -1 when the ID is already completed; nothing is written unless 1.
+local function finish_completed(active_key, lease_key, completed_key, task_key, day_key,
+                                total_key, unique_key, task_id, stats_expire_at, expire_at,
+                                msg, max_int64)
+    if not is_active(active_key, lease_key, task_id) or redis.call("EXISTS", task_key) == 0 then
+        return 0
+    end
+    if redis.call("ZSCORE", completed_key, task_id) then
+        return -1
+    end
+    release(active_key, lease_key, task_id)
+    redis.call("ZADD", completed_key, expire_at, task_id)
+    redis.call("HSET", task_key, "msg", msg, "state", "completed")
+    count_today(day_key, stats_expire_at)
+    count_totals(total_key, nil, max_int64)
+    release_lock(unique_key, task_id)
+    return 1
+end
