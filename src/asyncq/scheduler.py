@@ -190,8 +190,8 @@ class Scheduler:
         config: SchedulerConfig | None = None,
     ) -> None:
         self.config = config or SchedulerConfig()
-        self._owns_client = not isinstance(redis, aioredis.Redis)
-        self._client = redis if isinstance(redis, aioredis.Redis) else connect(redis)
+        self._owns_client = isinstance(redis, (str, RedisConfig))
+        self._client = connect(redis) if isinstance(redis, (str, RedisConfig)) else redis
         self.store = ScheduleStore(self._client)
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4()}"
         self._zone = cron.load_zone(self.config.location)

@@ -22,7 +22,7 @@ from asyncq.redis import keys
 from asyncq.redis.broker import BrokerSettings, RedisBroker
 from asyncq.redis.connection import connect
 from asyncq.scheduler import Scheduler, SchedulerConfig
-from asyncq.task import Task, TaskState
+from asyncq.task import Task, TaskOptions, TaskState
 
 from .helpers import keys_by_node, running_server, text
 
@@ -251,3 +251,40 @@ async def test_the_inspector_names_the_slot_and_node_of_a_queue_on_a_cluster(
     assert slot == key_slot(b"asynq:{mail}:pending")
     assert [node.address for node in nodes] == [f"{owner.host}:{owner.port}"]
     assert len(nodes[0].id) == 40
+
+
+async def test_concurrent_and_batched_enqueues_share_pipelines_even_after_a_script_flush(
+    client: Client, inspector: Inspector, topology_url: str
+) -> None:
+    queues = [f"q{i}" for i in range(6)]
+    redis = connect(topology_url)
+    await client.enqueue(Task("warm-up"), queue="q0")
+    await redis.script_flush()
+
+    await asyncio.gather(*(client.enqueue(Task("one"), queue=q) for q in queues for _ in "ab"))
+    spread = [Task("many", options=TaskOptions(queue=queues[i % 6])) for i in range(30)]
+    outcome = await client.enqueue_many(spread)
+    await redis.aclose()
+
+    assert all(not isinstance(result, Exception) for result in outcome)
+    sizes = {q: (await inspector.queue_info(q)).pending for q in queues}
+    assert sizes == {"q0": 8, "q1": 7, "q2": 7, "q3": 7, "q4": 7, "q5": 7}
+    assert sorted(await inspector.queues()) == queues
+
+
+async def test_a_scheduler_borrows_a_cluster_client_and_leaves_it_open(cluster_url: str) -> None:
+    client = connect(cluster_url)
+    await client.flushall(target_nodes=RedisCluster.PRIMARIES)
+    scheduler = Scheduler(client, SchedulerConfig(heartbeat_interval=1))
+    scheduler.register("@every 1s", Task("cron:tick"), queue="cron")
+
+    await scheduler.start()
+    await wait_for(lambda: _pending(client, "cron"), timeout=5)
+    await scheduler.shutdown()
+
+    assert await client.ping()
+    await client.aclose()
+
+
+async def _pending(client: object, queue: str) -> bool:
+    return bool(await client.llen(keys.pending_key(queue)))  # type: ignore[attr-defined]
