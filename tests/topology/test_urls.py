@@ -6,7 +6,7 @@ import pytest
 import redis
 
 from asyncq.client import Client
-from asyncq.devserver import RedisProcess
+from asyncq.devserver import RedisClusterProcesses, RedisProcess
 from asyncq.errors import BrokerError, ConfigError
 from asyncq.redis.connection import RedisConfig, connect, ensure_server_ready
 from asyncq.task import Task
@@ -147,3 +147,17 @@ async def test_a_socket_url_connects_through_the_socket(tmp_path: object) -> Non
         check.close()
     finally:
         server.stop()
+
+
+async def test_a_cluster_config_with_start_up_nodes_connects_without_a_url(
+    redis_cluster: RedisClusterProcesses,
+) -> None:
+    config = RedisConfig(cluster=True, cluster_nodes=tuple(redis_cluster.startup_nodes[1:]))
+    client = Client.from_url(config)
+
+    info = await client.enqueue(Task("cluster:check"), queue="via-config")
+    await client.close()
+
+    node = redis.RedisCluster(host="127.0.0.1", port=redis_cluster.nodes[0].port)
+    assert node.lrange("asynq:{via-config}:pending", 0, -1) == [info.id.encode()]
+    node.close()

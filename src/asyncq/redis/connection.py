@@ -420,37 +420,32 @@ def _parse_multi_node_url(url: str, scheme: str) -> RedisConfig:
     user, _, password = (_unquoted(text) for text in userinfo.partition(":"))
     query = _query(url)
     db = _db_number(parts.path.strip("/") or query.get("db", ""), url)
+    tls = _tls_query(query, url)
     if scheme == "redis-cluster":
+        nodes = _addresses(hosts, 6379, url)
         return RedisConfig(
-            cluster=True,
-            cluster_nodes=_addresses(hosts, 6379, url),
-            db=db,
-            username=user,
-            password=password,
-            **_tls_query(query, url),
+            cluster=True, cluster_nodes=nodes, db=db, username=user, password=password, **tls
         )
 
     master = _sentinel_master(query, url)
     sentinels = _addresses(hosts, SENTINEL_PORT, url)
+    credentials = _sentinel_credentials(query, user, password)
+    return RedisConfig(sentinel_master=master, sentinels=sentinels, db=db, **credentials, **tls)
+
+
+def _sentinel_credentials(
+    query: dict[str, str], user: str | None, password: str | None
+) -> dict[str, Any]:
+    """asynq's form gives the userinfo to the sentinels; naming ``sentinel_password`` or
+    ``sentinel_username`` in the query gives the userinfo to the master instead."""
     if "sentinel_password" not in query and "sentinel_username" not in query:
-        return RedisConfig(
-            sentinel_master=master,
-            sentinels=sentinels,
-            db=db,
-            sentinel_username=user,
-            sentinel_password=password,
-            **_tls_query(query, url),
-        )
-    return RedisConfig(
-        sentinel_master=master,
-        sentinels=sentinels,
-        db=db,
-        username=user,
-        password=password,
-        sentinel_username=query.get("sentinel_username"),
-        sentinel_password=query.get("sentinel_password"),
-        **_tls_query(query, url),
-    )
+        return {"sentinel_username": user, "sentinel_password": password}
+    return {
+        "username": user,
+        "password": password,
+        "sentinel_username": query.get("sentinel_username"),
+        "sentinel_password": query.get("sentinel_password"),
+    }
 
 
 def _sentinel_master(query: dict[str, str], url: str) -> str:
