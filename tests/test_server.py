@@ -102,13 +102,45 @@ async def test_stop_ends_leasing_but_lets_running_tasks_finish(
     assert await aio_redis.lrange("asynq:{default}:pending", 0, -1) == [b"second"]
 
 
-async def test_starting_without_a_reachable_redis_fails_with_a_clear_error() -> None:
+async def test_starting_without_a_reachable_redis_gives_up_after_the_allowed_attempts() -> None:
     from asyncq.devserver import free_port
     from asyncq.errors import BrokerUnavailableError
 
-    server = Server.from_url(f"redis://127.0.0.1:{free_port()}/0", concurrency=1)
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    server = Server.from_url(url, concurrency=1, startup_attempts=2)
 
     with pytest.raises(BrokerUnavailableError, match="Cannot reach Redis"):
         await server.start(nothing)
     await server.shutdown()
     assert server.status == "closed"
+
+
+async def test_a_server_started_before_redis_waits_for_it_and_then_serves(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from asyncq.client import Client
+    from asyncq.devserver import RedisProcess, free_port
+    from asyncq.task import Task
+
+    port = free_port()
+    ran = asyncio.Event()
+
+    async def handler(task: ActiveTask) -> None:
+        ran.set()
+
+    server = Server.from_url(f"redis://127.0.0.1:{port}/0", concurrency=1)
+    starting = asyncio.create_task(server.start(handler))
+    await asyncio.sleep(1.2)
+    redis_process = RedisProcess(port=port).start()
+    try:
+        await asyncio.wait_for(starting, timeout=15)
+        async with Client.from_url(redis_process.url) as client:
+            await client.enqueue(Task("late:redis"))
+        await asyncio.wait_for(ran.wait(), timeout=10)
+        await server.shutdown()
+    finally:
+        redis_process.stop()
+
+    warnings = [r.getMessage() for r in caplog.records if "Cannot reach Redis" in r.getMessage()]
+    assert len(warnings) >= 2
+    assert all(f"127.0.0.1:{port}" in line and "retrying in" in line for line in warnings)

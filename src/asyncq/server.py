@@ -92,6 +92,9 @@ class ServerConfig:
     recoverer_cutoff: seconds a lease must be overdue before its task is recovered, an
         allowance for clock skew; ``None`` means the broker's lease duration (30 s).
     syncer_interval: seconds between retries of completion writes that failed (default 5).
+    startup_attempts: how often ``start`` tries to reach Redis, waiting 0.5 s, then twice
+        as long each time up to 8 s, with one WARNING per failed attempt; ``None`` (the
+        default) keeps trying, so a worker started before Redis simply waits for it.
     retry_delay_func: ``(retried, error, task) -> seconds | timedelta`` before a failed
         task runs again; default asynq's ``n**4 + 15 + randint(0, 29) * (n + 1)``.
     is_failure: ``error -> bool``; False retries without counting a retry or a failure
@@ -128,6 +131,7 @@ class ServerConfig:
     recoverer_interval: float = 60.0
     recoverer_cutoff: float | None = None
     syncer_interval: float = 5.0
+    startup_attempts: int | None = None
     retry_delay_func: RetryDelayFunc = default_retry_delay
     is_failure: IsFailureFunc = _always_failure
     error_handler: ErrorHandler | None = None
@@ -279,13 +283,13 @@ class Server:
             await self.shutdown()
 
     async def _check_redis(self) -> None:
-        """Fail fast when Redis does not answer or is older than 6.2; warn if it may evict."""
+        """Wait for Redis (``startup_attempts``), refuse one before 6.2, warn on eviction."""
         from asyncq.redis.broker import RedisBroker
         from asyncq.redis.connection import ensure_server_ready
 
         broker = self.broker
         if isinstance(broker, RedisBroker):
-            await ensure_server_ready(broker.client, attempts=1)
+            await ensure_server_ready(broker.client, attempts=self.config.startup_attempts)
         else:
             await broker.ping()
 
