@@ -1,7 +1,7 @@
 """asyncq itself, driven through its public API (Client, Server, ServeMux).
 
-Variants differ only in the concurrency the runner passes. Every Redis call the process
-makes is counted on the client side (a pipeline counts once, as it is one round trip), so
+Variants differ only in the concurrency the runner passes. Every Redis request the process
+writes is counted on the client side (a pipeline counts once, as it is one round trip), so
 the figures can say how many round trips a task costs the producer and the worker.
 """
 
@@ -11,7 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-import redis.asyncio.client as redis_client
+import redis.asyncio.connection as redis_connection
 
 from asyncq.client import Client
 from asyncq.context import ActiveTask
@@ -24,7 +24,11 @@ TASK_TYPE = "bench"
 
 
 class CallCounter:
-    """Counts round trips by wrapping redis-py's command and pipeline entry points."""
+    """Counts round trips by wrapping the one method every request is written through.
+
+    A single command, a pipeline and a batch of script calls on the broker's own connection
+    are each written with one ``send_packed_command``, so each counts once.
+    """
 
     def __init__(self) -> None:
         self.calls = 0
@@ -32,26 +36,13 @@ class CallCounter:
 
     def _install(self) -> None:
         counter = self
-        execute_command = redis_client.Redis.execute_command
-        execute_pipeline = redis_client.Pipeline.execute
-        subscriber_command = redis_client.PubSub.execute_command
+        send_packed = redis_connection.AbstractConnection.send_packed_command
 
-        async def counted_command(self: Any, *args: Any, **options: Any) -> Any:
+        async def counted(self: Any, *args: Any, **options: Any) -> Any:
             counter.calls += 1
-            return await execute_command(self, *args, **options)
+            return await send_packed(self, *args, **options)
 
-        async def counted_pipeline(self: Any, *args: Any, **options: Any) -> Any:
-            if self.command_stack:
-                counter.calls += 1
-            return await execute_pipeline(self, *args, **options)
-
-        async def counted_subscriber(self: Any, *args: Any) -> Any:
-            counter.calls += 1
-            return await subscriber_command(self, *args)
-
-        redis_client.Redis.execute_command = counted_command  # type: ignore[method-assign]
-        redis_client.Pipeline.execute = counted_pipeline  # type: ignore[method-assign]
-        redis_client.PubSub.execute_command = counted_subscriber  # type: ignore[method-assign]
+        redis_connection.AbstractConnection.send_packed_command = counted  # type: ignore[method-assign]
 
 
 async def bench(task: ActiveTask) -> None:

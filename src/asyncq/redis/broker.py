@@ -272,8 +272,7 @@ class RedisBroker:
         now = self.clock.now()
         counting = finish_batch.Counting(now, self._stats_expire_at(now), MAX_INT64)
         batches = finish_batch.batches(msgs, counting, keep_completed)
-        calls = [batch.call for batch in batches]
-        replies = await run_pipeline(self.client, calls, "finishing tasks")
+        replies = await self._calls.outcomes([batch.call for batch in batches])
         return finish_batch.outcomes(msgs, batches, replies)
 
     def _done_call(self, msg: TaskMessage) -> Call:

@@ -31,6 +31,7 @@ import redis.asyncio as aioredis
 import redis.exceptions as redis_errors
 
 from asyncq.errors import AsyncqError, BrokerError, BrokerUnavailableError
+from asyncq.redis.lane import Lane
 
 SCRIPTS_DIR = Path(__file__).with_name("scripts")
 
@@ -169,7 +170,11 @@ class Call:
         return await self.script(client, self.keys, self.args)
 
     def queue_in(self, pipe: Any) -> None:
-        pipe.evalsha(self.script.sha, len(self.keys), *self.keys, *self.args)
+        pipe.evalsha(*self.command()[1:])
+
+    def command(self) -> list[Arg]:
+        """The EVALSHA command that runs this call, as its words."""
+        return ["EVALSHA", self.script.sha, len(self.keys), *self.keys, *self.args]
 
     def outcome_or_raise(self, reply: Any) -> Any:
         """The reply, or raise the AsyncqError it stands for."""
@@ -183,7 +188,9 @@ class Call:
         if isinstance(reply, AsyncqError):
             return reply
         if isinstance(reply, Exception):
-            return BrokerError(f"Redis refused running the {self.script.name} script: {reply}")
+            refused = BrokerError(f"Redis refused running the {self.script.name} script: {reply}")
+            refused.__cause__ = reply
+            return refused
         error = self.script.error_for_reply(reply, self.keys, self.args)
         return error if error is not None else reply
 
@@ -290,11 +297,16 @@ def redis_errors_translated(doing: str) -> Iterator[None]:
 class CallBatcher:
     """Runs script calls, sharing round trips between calls made at the same time.
 
-    A call goes out at once while fewer than ``max_in_flight`` requests are waiting for
+    A request goes out at once while fewer than ``max_in_flight`` requests are waiting for
     Redis; beyond that, calls queue and the queue goes out as one pipeline as soon as a
     request comes back. A lone caller therefore pays no extra latency, and many coroutines
     using one broker at once (a web server enqueueing, workers finishing tasks) share round
     trips. Every caller gets its own reply or error.
+
+    With one request in flight at most (the default) on a non-cluster client, requests go
+    through a :class:`~asyncq.redis.lane.Lane`, a connection kept aside for them; when
+    that connection fails, the request is sent again through the pool, with redis-py's
+    reconnection and retries.
     """
 
     def __init__(self, client: aioredis.Redis, max_in_flight: int = 1) -> None:
@@ -303,19 +315,55 @@ class CallBatcher:
         self._in_flight = 0
         self._waiting: list[tuple[Call, asyncio.Future[Any]]] = []
         self._flushes: set[asyncio.Task[None]] = set()
+        self._lane = Lane(client) if max_in_flight == 1 and Lane.usable(client) else None
 
     async def run(self, call: Call) -> Any:
         """The call's reply; a failure code or a Redis failure is raised as an AsyncqError."""
+        (outcome,) = await self.outcomes([call])
+        if isinstance(outcome, AsyncqError):
+            raise outcome
+        return outcome
+
+    async def outcomes(self, calls: Sequence[Call]) -> list[Any]:
+        """Each call's reply or the AsyncqError it stands for, in one request when idle.
+
+        A failure of the whole request (Redis unreachable) is raised.
+        """
         if self._in_flight < self._max_in_flight and not self._waiting:
             self._in_flight += 1
             try:
-                return call.outcome_or_raise(await _run_alone(self._client, call))
+                return await self._send(calls)
             finally:
                 self._in_flight -= 1
                 self._flush_waiting()
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiting.append((call, future))
-        return await future
+        loop = asyncio.get_running_loop()
+        futures = [loop.create_future() for _ in calls]
+        self._waiting.extend(zip(calls, futures, strict=True))
+        if len(futures) == 1:
+            return [await futures[0]]
+        return list(await asyncio.gather(*futures))
+
+    async def _send(self, calls: Sequence[Call]) -> list[Any]:
+        if self._lane is not None:
+            return await self._send_on_lane(self._lane, calls)
+        if len(calls) == 1:
+            return [calls[0].outcome(await _run_alone(self._client, calls[0]))]
+        return await run_pipeline(self._client, calls, f"running {len(calls)} scripts")
+
+    async def _send_on_lane(self, lane: Lane, calls: Sequence[Call]) -> list[Any]:
+        """The outcomes through the lane; through the pool when the lane's connection fails."""
+        try:
+            with redis_errors_translated(f"running {len(calls)} scripts"):
+                replies = await lane.send([call.command() for call in calls])
+        except BrokerUnavailableError:
+            replies = [await _run_alone(self._client, call) for call in calls]
+        outcomes = []
+        for call, reply in zip(calls, replies, strict=True):
+            if isinstance(reply, redis_errors.NoScriptError):
+                outcomes.append(call.outcome(await _run_alone(self._client, call)))
+            else:
+                outcomes.append(call.outcome(reply))
+        return outcomes
 
     def _flush_waiting(self) -> None:
         if not self._waiting or self._in_flight >= self._max_in_flight:
@@ -328,8 +376,7 @@ class CallBatcher:
 
     async def _flush(self, batch: list[tuple[Call, asyncio.Future[Any]]]) -> None:
         try:
-            calls = [call for call, _ in batch]
-            outcomes = await run_pipeline(self._client, calls, f"running {len(calls)} scripts")
+            outcomes: list[Any] = await self._send([call for call, _ in batch])
         except BaseException as exc:
             outcomes = [exc] * len(batch)
         finally:
