@@ -11,6 +11,7 @@ and gives it back to the pool; the next request takes a fresh one.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,6 +30,7 @@ class Lane:
     def __init__(self, client: aioredis.Redis) -> None:
         self._pool = client.connection_pool
         self._connection: AbstractConnection | None = None
+        self._timeout: float | None = None
 
     @staticmethod
     def usable(client: object) -> bool:
@@ -38,23 +40,35 @@ class Lane:
     async def send(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
         """The reply of each command; a reply that is an error comes back as its exception.
 
-        A failure of the connection itself is raised as redis-py raised it.
+        A failure of the connection itself is raised as redis-py raised it, a request that
+        outlasts the socket timeout as TimeoutError.
         """
         connection = self._connection or await self._take()
         try:
-            await connection.send_packed_command(_packed(commands), check_health=False)
-            return [await _reply(connection) for _ in commands]
+            async with asyncio.timeout(self._timeout):
+                await connection.send_packed_command(_packed(commands), check_health=False)
+                return [await _reply(connection) for _ in commands]
         except BaseException:
             await self._drop(connection)
             raise
 
     async def _take(self) -> AbstractConnection:
-        self._connection = await self._pool.get_connection()  # type: ignore[no-untyped-call]
-        return self._connection
+        """A connection from the pool, its own timeouts replaced by one for the request.
+
+        redis-py bounds a write with ``asyncio.wait_for``, which costs a task per command;
+        one ``asyncio.timeout`` around the whole request bounds it as well.
+        """
+        pool: Any = self._pool
+        connection: AbstractConnection = await pool.get_connection()
+        self._timeout = connection.socket_timeout
+        connection.socket_timeout = None
+        self._connection = connection
+        return connection
 
     async def _drop(self, connection: AbstractConnection) -> None:
         """Close the connection, so no late reply is read as another's, and hand it back."""
         self._connection = None
+        connection.socket_timeout = self._timeout
         try:
             await connection.disconnect()
         finally:
