@@ -11,13 +11,14 @@ from starlette.testclient import TestClient
 from asyncq.inspector import Inspector
 from asyncq.web.app import create_app
 from asyncq.web.auth import ActionAuth
+from web.client import BASE_URL
 
 
 @pytest.fixture
 def web(redis_url: str, raw_redis: redis.Redis) -> Iterator[TestClient]:
     """The app with open actions; its inspector connects inside the client's event loop."""
     app = create_app(Inspector.from_url(redis_url), auth=ActionAuth())
-    with TestClient(app) as client:
+    with TestClient(app, base_url=BASE_URL) as client:
         yield client
 
 
@@ -25,5 +26,6 @@ def web(redis_url: str, raw_redis: redis.Redis) -> Iterator[TestClient]:
 def guarded(redis_url: str, raw_redis: redis.Redis) -> Iterator[TestClient]:
     """The app with actions behind a bearer token and a basic-auth user."""
     auth = ActionAuth(token="s3cret", user="ops", password="pw")
-    with TestClient(create_app(Inspector.from_url(redis_url), auth=auth)) as client:
+    app = create_app(Inspector.from_url(redis_url), auth=auth)
+    with TestClient(app, base_url=BASE_URL) as client:
         yield client

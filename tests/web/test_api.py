@@ -15,6 +15,7 @@ from asyncq.redis import keys
 from asyncq.task import TaskState
 from asyncq.web.app import create_app
 from asyncq.web.auth import ActionAuth
+from web.client import BASE_URL
 
 
 def seed_pending(redis_url: str, **fields: object) -> str:
@@ -248,7 +249,7 @@ def test_cancel_all_publishes_every_running_task(web: TestClient, redis_url: str
 
 def test_an_unreachable_redis_is_a_503_with_a_sentence() -> None:
     app = create_app(Inspector.from_url("redis://127.0.0.1:1/0"), auth=ActionAuth())
-    with TestClient(app) as client:
+    with TestClient(app, base_url=BASE_URL) as client:
         answer = client.get("/api/queues")
 
     assert answer.status_code == 503

@@ -2,7 +2,9 @@
 
 Reads are GET; every action is POST or DELETE and goes through the app's auth check.
 Errors come back as ``{"error": "<sentence>"}`` with 404 for a missing queue or task,
-400 for a refused operation and 503 when Redis fails.
+400 for a refused operation or a bad parameter and 503 when Redis fails. Lists take
+``page`` (from 1) and ``size`` (1 to 1000). Names in paths are percent-encoded, so queues
+and task IDs may hold any character, ``/`` and ``%`` included.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from asyncq.errors import ConfigError
 from asyncq.inspector import Inspector
 from asyncq.task import TaskState
 from asyncq.web import batch, serialize
+from asyncq.web.paging import check_page
+from asyncq.web.routing import ApiRoute as Route
 
 DEFAULT_PAGE_SIZE = 20
 
@@ -28,10 +31,19 @@ def inspector_of(request: Request) -> Inspector:
 
 
 def _int(request: Request, name: str, default: int) -> int:
+    value = request.query_params.get(name, str(default))
     try:
-        return int(request.query_params.get(name, default))
+        return int(value)
     except ValueError:
-        return default
+        message = f'The parameter "{name}" must be a whole number, not "{value}".'
+        raise ConfigError(message) from None
+
+
+def _page(request: Request) -> tuple[int, int]:
+    """The requested (page, size), refused with a 400 when out of bounds."""
+    page, size = _int(request, "page", 1), _int(request, "size", DEFAULT_PAGE_SIZE)
+    check_page(page, size)
+    return page, size
 
 
 def _now() -> datetime:
@@ -82,13 +94,8 @@ async def resume_queue(request: Request) -> Response:
 async def list_tasks(request: Request) -> Response:
     inspector, queue = inspector_of(request), request.path_params["queue"]
     state, group = _state_of(request), request.path_params.get("group", "")
-    tasks = await inspector.list_tasks(
-        queue,
-        state,
-        group=group,
-        page=_int(request, "page", 1),
-        page_size=_int(request, "size", DEFAULT_PAGE_SIZE),
-    )
+    page, size = _page(request)
+    tasks = await inspector.list_tasks(queue, state, group=group, page=page, page_size=size)
     shaped = [serialize.task(t, _now()) for t in tasks]
     if state is TaskState.ACTIVE:
         await _add_worker_times(inspector, shaped)
@@ -163,10 +170,9 @@ async def list_entries(request: Request) -> Response:
 
 
 async def list_events(request: Request) -> Response:
+    page, size = _page(request)
     events = await inspector_of(request).list_scheduler_enqueue_events(
-        request.path_params["entry_id"],
-        page=_int(request, "page", 1),
-        page_size=_int(request, "size", DEFAULT_PAGE_SIZE),
+        request.path_params["entry_id"], page=page, page_size=size
     )
     return JSONResponse({"events": [serialize.event(e) for e in events]})
 

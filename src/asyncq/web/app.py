@@ -1,13 +1,13 @@
 """The web application: pages, JSON API, Prometheus metrics, built fresh by a factory.
 
-Everything the app needs lives on ``app.state`` (the inspector, the auth settings), so
-several apps can run in one process and tests build their own.
+Everything the app needs lives on ``app.state`` (the inspector, the auth settings, the
+host names it answers to), so several apps can run in one process and tests build their own.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -31,15 +31,20 @@ from asyncq.inspector import Inspector
 from asyncq.metrics import metrics_endpoint
 from asyncq.web import api
 from asyncq.web.auth import ActionAuth
+from asyncq.web.guard import HostPolicy, guard
 
 logger = logging.getLogger("asyncq.web")
 
 STATIC = Path(__file__).with_name("static")
-_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-def create_app(inspector: Inspector, auth: ActionAuth | None = None) -> Starlette:
-    """A web UI over ``inspector``; ``auth`` defaults to the settings in the environment."""
+def create_app(
+    inspector: Inspector, auth: ActionAuth | None = None, hosts: HostPolicy | None = None
+) -> Starlette:
+    """A web UI over ``inspector``.
+
+    ``auth`` defaults to the settings in the environment; ``hosts`` to loopback names only.
+    """
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -53,32 +58,18 @@ def create_app(inspector: Inspector, auth: ActionAuth | None = None) -> Starlett
             *api.routes,
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
-        middleware=[Middleware(BaseHTTPMiddleware, dispatch=guard_actions)],
+        middleware=[Middleware(BaseHTTPMiddleware, dispatch=guard)],
         exception_handlers={AsyncqError: error_response},
         lifespan=lifespan,
     )
     app.state.inspector = inspector
     app.state.auth = auth if auth is not None else ActionAuth.from_env()
+    app.state.hosts = hosts if hosts is not None else HostPolicy()
     return app
 
 
 async def index(request: Request) -> Response:
     return FileResponse(STATIC / "index.html")
-
-
-async def guard_actions(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """Refuse actions without the configured credentials; reads stay open."""
-    auth: ActionAuth = request.app.state.auth
-    if request.method in _SAFE_METHODS or auth.allows(request):
-        return await call_next(request)
-    challenge = {"WWW-Authenticate": 'Basic realm="asyncq"'} if auth.user else {}
-    return JSONResponse(
-        {"error": "This action needs credentials; see ASYNCQ_WEB_TOKEN or ASYNCQ_WEB_USER."},
-        status_code=401,
-        headers=challenge,
-    )
 
 
 async def error_response(request: Request, exc: Exception) -> Response:
