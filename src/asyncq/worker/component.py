@@ -84,12 +84,16 @@ class PeriodicComponent:
     async def step(self) -> None:
         raise NotImplementedError
 
+    def next_delay(self) -> float:
+        """Seconds until the next step; a component may align its steps to the clock."""
+        return self.interval
+
     async def _loop(self) -> None:
-        if not self.run_first and await self._sleep(self.interval):
+        if not self.run_first and await self._sleep(self.next_delay()):
             return
         while True:
             await self._guarded_step()
-            if await self._sleep(self.interval):
+            if await self._sleep(self.next_delay()):
                 return
 
     async def _guarded_step(self) -> None:
