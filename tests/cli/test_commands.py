@@ -156,7 +156,7 @@ def test_group_server_and_cron_listings_work_on_an_empty_redis(cli: Cli) -> None
     assert "has no group" in cli("group", "ls", "-q", "default").stdout
     assert "No server is running." in cli("server", "ls").stdout
     assert "No scheduler entry" in cli("cron", "ls").stdout
-    assert json.loads(cli("cron", "history", "e1", "--json").stdout) == {"e1": []}
+    assert cli("cron", "history", "e1", "--json").exit_code == 1
 
 
 def test_asynq_spellings_of_the_commands_work(cli: Cli, raw_redis: redis.Redis) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
+from typing import Any
 
 import redis
 import redis.asyncio as aioredis
@@ -18,7 +19,7 @@ from asyncq.web.auth import ActionAuth
 from web.client import BASE_URL
 
 
-def seed_pending(redis_url: str, **fields: object) -> str:
+def seed_pending(redis_url: str, **fields: Any) -> str:
     task_id: str = run_seed(redis_url, pending(**fields))
     return task_id
 
@@ -73,6 +74,7 @@ def test_task_lists_page_and_show_payload_as_text_or_hex(web: TestClient, redis_
     )
     assert [t["id"] for t in second["tasks"]] == [ids[2], binary]
     assert (second["tasks"][1]["payload"], second["tasks"][1]["payload_format"]) == ("ff00", "hex")
+    assert base64.b64decode(second["tasks"][1]["payload_base64"]) == b"\xff\x00"
     assert first["stats"]["pending"] == 4
 
 
@@ -239,7 +241,7 @@ def test_cancel_all_publishes_every_running_task(web: TestClient, redis_url: str
             await pubsub.subscribe(keys.CANCEL_CHANNEL)
             await pubsub.get_message(timeout=1)
             assert web.post("/api/queues/default/active_tasks:cancel_all").status_code == 204
-            heard = set()
+            heard: set[str] = set()
             while len(heard) < len(ids) and (message_ := await pubsub.get_message(timeout=2)):
                 heard.add(message_["data"].decode())
             return heard

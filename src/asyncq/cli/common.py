@@ -1,14 +1,19 @@
 """What every command shares: the Redis address, running the inspector, and output.
 
 Commands never print tracebacks: an asyncq error becomes one line on stderr and exit
-code 1. Tables go to stdout through Rich; ``--json`` prints plain JSON for scripts.
+code 1. Tables go to stdout through Rich; ``--json`` prints plain JSON for scripts. When
+stdout is not a terminal (a pipe, a file, CI logs) tables are laid out 200 columns wide,
+or ``COLUMNS`` wide when set, so that they do not wrap to Rich's default of 80.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import json
+import os
+import sys
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime, timedelta
 from enum import Enum
@@ -16,17 +21,30 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from asyncq.errors import AsyncqError
+from asyncq.errors import AsyncqError, ConfigError
 from asyncq.inspector import Inspector
+from asyncq.web.paging import check_page
 
 T = TypeVar("T")
 
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 URL_ENV = "ASYNCQ_REDIS_URL"
 
-stdout = Console(highlight=False)
+PIPE_WIDTH = 200
+
+
+def _pipe_width() -> int | None:
+    """None (Rich measures the terminal) on a terminal, else COLUMNS or PIPE_WIDTH."""
+    if sys.stdout.isatty():
+        return None
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() else PIPE_WIDTH
+
+
+stdout = Console(highlight=False, width=_pipe_width())
 stderr = Console(stderr=True, highlight=False)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -49,12 +67,24 @@ def inspect(ctx: typer.Context, action: Callable[[Inspector], Awaitable[T]]) -> 
 
 
 def fail(message: str) -> NoReturn:
-    stderr.print(f"[red]Error:[/red] {message}", soft_wrap=True)
+    stderr.print(f"[red]Error:[/red] {escape(message)}", soft_wrap=True)
     raise typer.Exit(1)
 
 
+def warn(message: str) -> None:
+    stderr.print(f"[yellow]Warning:[/yellow] {escape(message)}", soft_wrap=True)
+
+
+def check_paging(page: int, size: int) -> None:
+    """End the command with one line when the page or its size is out of bounds."""
+    try:
+        check_page(page, size)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
 def done(message: str) -> None:
-    stdout.print(message, soft_wrap=True)
+    stdout.print(escape(message), soft_wrap=True)
 
 
 def print_json(data: Any) -> None:
@@ -62,9 +92,19 @@ def print_json(data: Any) -> None:
 
 
 def jsonable(value: Any) -> Any:
-    """Plain JSON values for dataclasses, times, durations (seconds) and bytes (text)."""
+    """Plain JSON values for dataclasses, times and durations (seconds).
+
+    A bytes field ``payload`` becomes ``payload`` (its text when it is UTF-8, else null)
+    and ``payload_base64`` (always), so scripts get binary data intact.
+    """
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        shaped: dict[str, Any] = {}
+        for field in dataclasses.fields(value):
+            data = getattr(value, field.name)
+            shaped[field.name] = jsonable(data)
+            if isinstance(data, bytes):
+                shaped[f"{field.name}_base64"] = base64.b64encode(data).decode("ascii")
+        return shaped
     if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -80,8 +120,15 @@ def _scalar(value: Any) -> Any:
     if isinstance(value, timedelta):
         return value.total_seconds()
     if isinstance(value, bytes):
-        return printable(value)
+        return utf8_or_none(value)
     return value
+
+
+def utf8_or_none(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def printable(data: bytes) -> str:
@@ -123,9 +170,9 @@ def table(columns: list[str], rows: list[list[Any]], title: str | None = None) -
     The first column (an ID or a name) is never shortened, so it can be copied into the
     next command; the others wrap on narrow terminals.
     """
-    cells = [[str(cell) for cell in row] for row in rows]
-    out = Table(title=title, header_style="bold", title_justify="left")
-    first_width = max([len(columns[0]), *(len(row[0]) for row in cells)])
+    cells = [[escape(str(cell)) for cell in row] for row in rows]
+    out = Table(title=title and escape(title), header_style="bold", title_justify="left")
+    first_width = max([len(columns[0]), *(len(str(row[0])) for row in rows)])
     out.add_column(columns[0], no_wrap=True, min_width=first_width)
     for name in columns[1:]:
         out.add_column(name, overflow="fold")

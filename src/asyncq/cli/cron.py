@@ -6,7 +6,17 @@ from typing import Annotated
 
 import typer
 
-from asyncq.cli.common import JsonOption, inspect, print_json, printable, stdout, table, when
+from asyncq.cli.common import (
+    JsonOption,
+    check_paging,
+    fail,
+    inspect,
+    print_json,
+    printable,
+    stdout,
+    table,
+    when,
+)
 from asyncq.inspection_types import SchedulerEnqueueEvent
 from asyncq.inspector import Inspector
 
@@ -36,24 +46,41 @@ def history(
     ctx: typer.Context,
     entry_ids: Annotated[list[str], typer.Argument(help="One or more entry IDs.")],
     page: Annotated[int, typer.Option(help="Page number, from 1.")] = 1,
-    size: Annotated[int, typer.Option(help="Events per page.")] = 30,
+    size: Annotated[int, typer.Option(help="Events per page, at most 1000.")] = 30,
     as_json: JsonOption = False,
 ) -> None:
-    """List the tasks each entry enqueued, newest first."""
+    """List the tasks each entry enqueued, newest first.
 
-    async def read(inspector: Inspector) -> dict[str, list[SchedulerEnqueueEvent]]:
-        return {
+    An ID that is neither a live entry nor in any recorded history is an error (exit 1).
+    """
+    check_paging(page, size)
+
+    async def read(inspector: Inspector) -> tuple[dict[str, list[SchedulerEnqueueEvent]], set[str]]:
+        live = {e.id for e in await inspector.scheduler_entries()}
+        found = {
             e: await inspector.list_scheduler_enqueue_events(e, page=page, page_size=size)
             for e in entry_ids
         }
+        return found, live
 
-    found = inspect(ctx, read)
+    found, live = inspect(ctx, read)
+    unknown = [e for e, events in found.items() if not events and e not in live]
+    if unknown:
+        fail(f"No scheduler entry or enqueue history found for {', '.join(unknown)}; "
+             "`asyncq cron ls` lists the live entries.")  # fmt: skip
     if as_json:
         print_json(found)
         return
     for entry_id, events in found.items():
-        rows = [[e.task_id, when(e.enqueued_at)] for e in events]
-        table(["Task ID", "Enqueued at"], rows, title=f"Entry {entry_id}")
+        _print_history(entry_id, events, page)
+
+
+def _print_history(entry_id: str, events: list[SchedulerEnqueueEvent], page: int) -> None:
+    if not events:
+        stdout.print(f"Entry {entry_id} has no enqueue recorded on page {page}.", soft_wrap=True)
+        return
+    rows = [[e.task_id, when(e.enqueued_at)] for e in events]
+    table(["Task ID", "Enqueued at"], rows, title=f"Entry {entry_id}")
 
 
 # asynq's spelling of the same command.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import Annotated
 
 import typer
@@ -26,12 +27,24 @@ app.command("web")(web.web)
 app.command("dash")(web.dash)
 
 
+def show_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"asyncq {version('asyncq')}")
+        raise typer.Exit()
+
+
 @app.callback()
 def options(
     ctx: typer.Context,
     uri: Annotated[
         str, typer.Option("--uri", "-u", envvar=URL_ENV, help="Redis URL, redis://host:port/db.")
     ] = DEFAULT_URL,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """Inspect and administer asyncq (and Go asynq) queues on Redis."""
     ctx.obj = {"url": uri}

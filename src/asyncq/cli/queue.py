@@ -15,6 +15,7 @@ from asyncq.cli.common import (
     print_json,
     stdout,
     table,
+    warn,
     when,
 )
 from asyncq.inspection_types import DailyStats, QueueInfo
@@ -102,8 +103,16 @@ def history(
 
 @app.command("pause")
 def pause(ctx: typer.Context, queues: Queues) -> None:
-    """Stop servers from taking tasks of these queues."""
-    _each(ctx, queues, lambda i, q: i.pause_queue(q), "Paused")
+    """Stop servers from taking tasks of these queues (an unknown queue too, as asynq does)."""
+    _each(ctx, queues, _pause_and_warn, "Paused")
+
+
+async def _pause_and_warn(inspector: Inspector, queue: str) -> None:
+    """Pause as asynq does, even a queue never seen, but say so: it is likely a typo."""
+    if queue not in await inspector.queues():
+        warn(f'Queue "{queue}" is not registered (no task was ever enqueued to it); '
+             "pausing it anyway, so it starts paused.")  # fmt: skip
+    await inspector.pause_queue(queue)
 
 
 @app.command("unpause")

@@ -10,6 +10,7 @@ from asyncq.cli.common import (
     JsonOption,
     QueueOption,
     TaskIdOption,
+    check_paging,
     done,
     duration,
     inspect,
@@ -41,10 +42,11 @@ def list_tasks(
     state: StateOption,
     group: GroupOption = "",
     page: Annotated[int, typer.Option(help="Page number, from 1.")] = 1,
-    size: Annotated[int, typer.Option(help="Tasks per page.")] = 30,
+    size: Annotated[int, typer.Option(help="Tasks per page, at most 1000.")] = 30,
     as_json: JsonOption = False,
 ) -> None:
     """List one page of the tasks of a queue in one state, oldest first."""
+    check_paging(page, size)
     tasks = inspect(
         ctx, lambda i: i.list_tasks(queue, state, group=group, page=page, page_size=size)
     )

@@ -1,11 +1,13 @@
 """JSON shapes of the web API, using asynqmon's field names where they exist.
 
 Payloads and results are sent as text when they are printable UTF-8 (``*_format`` says
-``json`` when that text is JSON), otherwise as lower-case hex with format ``hex``.
+``json`` when that text is JSON), otherwise as lower-case hex with format ``hex``; the
+``*_base64`` fields always carry the exact bytes, as ``asyncq ... --json`` does.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,6 +48,10 @@ def blob(data: bytes) -> tuple[str, str]:
     except ValueError:
         return text, "text"
     return text, "json"
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 def snapshot(info: QueueInfo) -> dict[str, Any]:
@@ -96,6 +102,7 @@ def task(info: TaskInfo, now: datetime) -> dict[str, Any]:
         "type": info.type,
         "payload": payload,
         "payload_format": payload_format,
+        "payload_base64": b64(info.payload),
         "headers": dict(info.headers),
         "state": info.state.value,
         "max_retry": info.max_retry,
@@ -109,6 +116,7 @@ def task(info: TaskInfo, now: datetime) -> dict[str, Any]:
         "completed_at": rfc3339(info.completed_at),
         "result": result,
         "result_format": result_format,
+        "result_base64": b64(info.result),
         "ttl_seconds": ttl,
         "is_orphaned": info.is_orphaned,
     }
@@ -126,6 +134,7 @@ def worker(info: WorkerInfo) -> dict[str, Any]:
         "task_type": info.task_type,
         "task_payload": payload,
         "payload_format": payload_format,
+        "task_payload_base64": b64(info.task_payload),
         "start_time": rfc3339(info.started),
         "deadline": rfc3339(info.deadline),
     }
@@ -153,6 +162,7 @@ def entry(info: SchedulerEntryInfo) -> dict[str, Any]:
         "task_type": info.task_type,
         "task_payload": payload,
         "payload_format": payload_format,
+        "task_payload_base64": b64(info.task_payload),
         "options": list(info.options),
         "next_enqueue_at": rfc3339(info.next_enqueue),
     }
