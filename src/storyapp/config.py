@@ -7,6 +7,7 @@ variable and what is wrong with it; the commands print that line and exit.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -29,6 +30,9 @@ _WEBHOOKS = Schedule(DEFAULT_WEBHOOKS_SCHEDULE)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MAX_IDENTIFIER_LENGTH = 63
+"""PostgreSQL's limit; a longer name would be cut short silently."""
 _SSLMODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
 
 
@@ -141,7 +145,7 @@ def _database(read: _Reader) -> DatabaseSettings:
         name=read.text("APP_DB_NAME", "storyapp"),
         sslmode=sslmode,
         path=read.text("APP_DB_PATH", "storyapp.db"),
-        schema=read.text("APP_DB_SCHEMA", ""),
+        schema=read.identifier("APP_DB_SCHEMA", ""),
     )
 
 
@@ -155,16 +159,17 @@ def _redis(read: _Reader) -> RedisSettings:
 
 
 def _cleanup(read: _Reader) -> CleanupSettings:
+    timezone = read.timezone("APP_TIMEZONE", "UTC")
     return CleanupSettings(
         batch_size=read.integer("APP_CLEANUP_BATCH_SIZE", 5000, 1, 30000),
         stories_retention_days=read.integer("APP_STORIES_RETENTION_DAYS", 30, 0, 36500),
         webhook_events_retention_days=read.integer(
             "APP_WEBHOOK_EVENTS_RETENTION_DAYS", 30, 0, 36500
         ),
-        tokens_schedule=read.schedule("APP_CLEANUP_TOKENS_SCHEDULE", DEFAULT_TOKENS_SCHEDULE),
-        stories_schedule=read.schedule("APP_CLEANUP_STORIES_SCHEDULE", DEFAULT_STORIES_SCHEDULE),
-        webhooks_schedule=read.schedule("APP_CLEANUP_WEBHOOKS_SCHEDULE", DEFAULT_WEBHOOKS_SCHEDULE),
-        timezone=read.timezone("APP_TIMEZONE", "UTC"),
+        tokens_schedule=read.schedule("APP_CLEANUP_TOKENS_SCHEDULE", _TOKENS.spec, timezone),
+        stories_schedule=read.schedule("APP_CLEANUP_STORIES_SCHEDULE", _STORIES.spec, timezone),
+        webhooks_schedule=read.schedule("APP_CLEANUP_WEBHOOKS_SCHEDULE", _WEBHOOKS.spec, timezone),
+        timezone=timezone,
     )
 
 
@@ -203,8 +208,18 @@ class _Reader:
             raise ConfigError(f"{name} must be on or off (also 1/0, true/false), got {raw!r}.")
         return raw in _TRUE
 
-    def schedule(self, name: str, default: str) -> Schedule:
-        return parse_schedule(name, self.text(name, default))
+    def schedule(self, name: str, default: str, timezone: str) -> Schedule:
+        return parse_schedule(name, self.text(name, default), timezone)
+
+    def identifier(self, name: str, default: str) -> str:
+        """A PostgreSQL name that needs no quoting: a letter or _, then letters, digits, _."""
+        raw = self.text(name, default)
+        if raw and (not _IDENTIFIER.fullmatch(raw) or len(raw) > _MAX_IDENTIFIER_LENGTH):
+            raise ConfigError(
+                f"{name} must start with a letter or _ and hold only letters, digits and _ "
+                f"(at most {_MAX_IDENTIFIER_LENGTH} characters), got {raw!r}."
+            )
+        return raw
 
     def timezone(self, name: str, default: str) -> str:
         raw = self.text(name, default)

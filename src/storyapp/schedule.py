@@ -2,7 +2,7 @@
 
 Both schedulers read the same settings, so both parse them here: asyncq's scheduler takes the
 text as it is, and the legacy in-process scheduler asks :meth:`Schedule.next_after` for its
-fire times. Cron days of the week follow classic cron (0 and 7 are Sunday).
+fire times. Days of the week run 0-6 with Sunday as 0, as asyncq's scheduler reads them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 
 from croniter import croniter
 
-from asyncq import ConfigError
+from asyncq import ConfigError, SchedulerError
+from asyncq.cron import parse as parse_cron
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -67,9 +68,18 @@ class Schedule:
         return fire
 
 
-def parse_schedule(variable: str, spec: str) -> Schedule:
-    """A schedule from a setting, or a ConfigError naming the setting."""
+def parse_schedule(variable: str, spec: str, timezone: str = "UTC") -> Schedule:
+    """A schedule from a setting, or a ConfigError naming the setting.
+
+    The spec is also parsed as asyncq's scheduler will parse it in ``timezone``, so a spec that
+    never fires (such as February 31st) stops start-up here rather than in the worker.
+    """
     try:
-        return Schedule.parse(spec)
+        schedule = Schedule.parse(spec)
     except ValueError as exc:
         raise ConfigError(f"{variable} is invalid: {exc}.") from None
+    try:
+        parse_cron(schedule.spec, timezone)
+    except SchedulerError as exc:
+        raise ConfigError(f"{variable} is invalid: {exc}") from None
+    return schedule

@@ -64,7 +64,12 @@ def test_init_seed_and_stats_report_the_seeded_shares(db_env: dict[str, str]) ->
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("APP_CLEANUP_BATCH_SIZE", "lots"), ("APP_CLEANUP_STORIES_SCHEDULE", "every day")],
+    [
+        ("APP_CLEANUP_BATCH_SIZE", "lots"),
+        ("APP_CLEANUP_STORIES_SCHEDULE", "every day"),
+        ("APP_CLEANUP_WEBHOOKS_SCHEDULE", "0 0 31 2 *"),
+        ("APP_DB_SCHEMA", 'bad"name'),
+    ],
 )
 def test_a_bad_setting_stops_the_command_with_one_line_naming_it(
     tmp_path: Path, variable: str, value: str

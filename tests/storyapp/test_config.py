@@ -58,6 +58,15 @@ def test_a_database_host_selects_postgresql() -> None:
         ("APP_DB_SSLMODE", "sometimes", "APP_DB_SSLMODE must be one of"),
         ("APP_CLEANUP_TOKENS_SCHEDULE", "45 20 * *", "APP_CLEANUP_TOKENS_SCHEDULE is invalid"),
         ("APP_CLEANUP_STORIES_SCHEDULE", "@every 5x", "APP_CLEANUP_STORIES_SCHEDULE is invalid"),
+        (
+            "APP_CLEANUP_WEBHOOKS_SCHEDULE",
+            "0 0 31 2 *",
+            "APP_CLEANUP_WEBHOOKS_SCHEDULE is invalid: Cron spec '0 0 31 2 *' never fires",
+        ),
+        ("APP_CLEANUP_TOKENS_SCHEDULE", "45 20 * * 7", "APP_CLEANUP_TOKENS_SCHEDULE is invalid"),
+        ("APP_DB_SCHEMA", 'bad"name', "APP_DB_SCHEMA must start with a letter or _"),
+        ("APP_DB_SCHEMA", "1st", "APP_DB_SCHEMA must start with a letter or _"),
+        ("APP_DB_SCHEMA", "s" * 64, "APP_DB_SCHEMA must start with a letter or _"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_variable(
@@ -68,6 +77,12 @@ def test_a_bad_value_is_one_line_naming_the_variable(
 
     assert str(raised.value).startswith(message)
     assert "\n" not in str(raised.value)
+
+
+def test_a_plain_schema_name_is_kept() -> None:
+    settings = Settings.from_env({"APP_DB_SCHEMA": "story_app2"})
+
+    assert settings.db.schema == "story_app2"
 
 
 def test_cron_weekday_zero_is_sunday() -> None:
