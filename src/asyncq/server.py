@@ -266,7 +266,11 @@ class Server:
 
         SIGTSTP stops leasing new tasks, as in asynq.
         """
-        asyncio.run(self._run(handler))
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(self._run(handler))
+        finally:
+            _close_loop(loop)
 
     async def _run(self, handler: Handler) -> None:
         await self.start(handler)
@@ -392,3 +396,23 @@ class Server:
             processor.lose_lease,
             self.config.heartbeat_interval,
         )
+
+
+def _close_loop(loop: asyncio.AbstractEventLoop, grace: float = 1.0) -> None:
+    """Close ``loop`` like ``asyncio.run`` does, but never wait on a task that ignores
+    cancellation: the server has already abandoned it, and the process must be able to exit.
+    """
+    leftovers = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in leftovers:
+        task.cancel()
+    if leftovers:
+        loop.run_until_complete(asyncio.wait(leftovers, timeout=grace))
+    stubborn = [task for task in leftovers if not task.done()]
+    if stubborn:
+        logger.warning(
+            "Exiting with %d handler(s) that ignored cancellation; their tasks return "
+            "through lease recovery.",
+            len(stubborn),
+        )
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.close()

@@ -194,6 +194,24 @@ async def test_sigterm_shuts_a_running_worker_down_and_requeues_its_task(
     assert await aio_redis.zcard("asynq:servers") == 0
 
 
+async def test_a_handler_that_ignores_cancellation_does_not_keep_the_process_alive(
+    redis_url: str,
+    tmp_path: Path,
+    start_worker: Callable[[str, Path], subprocess.Popen[bytes]],
+) -> None:
+    broker = make_broker(redis_url)
+    await enqueue(broker, "stubborn")
+    await broker.close()
+    marker = tmp_path / "started"
+    worker = start_worker(redis_url, marker)
+    await wait_for(marker.exists, timeout=20)
+
+    worker.send_signal(signal.SIGTERM)
+    exit_code = await asyncio.to_thread(worker.wait, 20)
+
+    assert exit_code == 0
+
+
 async def test_after_a_redis_restart_wake_ups_and_cancellations_arrive_again(
     own_redis: RedisProcess,
 ) -> None:
