@@ -60,7 +60,10 @@ def db_init() -> None:
 def db_seed(
     scale: float = typer.Option(1.0, min=0.01, help="1 inserts about 70,000 rows in all."),
 ) -> None:
-    """Fill the database with realistic rows, a known share of them purgeable."""
+    """Fill the database with realistic rows, a known share of them purgeable.
+
+    Safe to run again: each run adds another set of rows beside the ones already there.
+    """
     settings = Settings.from_env()
     engine = engine_from_settings(settings.db)
     create_schema(engine)

@@ -3,7 +3,10 @@
 At scale 1: 20,000 verification tokens (40 % expired), 4,000 stories (25 % soft-deleted long
 ago, 5 % soft-deleted recently, each story with comments and views), and 10,000 Stripe webhook
 events (half older than the retention window; of those, 5 % were never processed). The data
-is drawn from a seeded random generator, so the same scale gives the same rows.
+is drawn from a seeded random generator, so the same scale gives the same shares and times.
+
+Seeding again adds another set of rows beside the first: the unique columns (token hashes,
+Stripe event IDs) carry a tag drawn fresh for each run, so runs never collide.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -56,10 +60,13 @@ def seed(
     shape = SeedShape().scaled(scale)
     moment = now or datetime.now(UTC)
     rng = random.Random(seed_value)
+    run = secrets.token_hex(4)
     with engine.begin() as connection:
         counts = {
-            "tokens": _insert(connection, VerificationToken, _tokens(shape, moment, rng)),
-            "webhook_events": _insert(connection, StripeWebhookEvent, _events(shape, moment, rng)),
+            "tokens": _insert(connection, VerificationToken, _tokens(shape, moment, rng, run)),
+            "webhook_events": _insert(
+                connection, StripeWebhookEvent, _events(shape, moment, rng, run)
+            ),
         }
         counts |= _stories(connection, shape, moment, rng)
     log.info(
@@ -70,7 +77,9 @@ def seed(
     return counts
 
 
-def _tokens(shape: SeedShape, now: datetime, rng: random.Random) -> Iterator[dict[str, Any]]:
+def _tokens(
+    shape: SeedShape, now: datetime, rng: random.Random, run: str
+) -> Iterator[dict[str, Any]]:
     expired = int(shape.tokens * shape.expired_share)
     for n in range(shape.tokens):
         created = now - timedelta(minutes=rng.randint(1, 60 * 24 * 60))
@@ -80,7 +89,7 @@ def _tokens(shape: SeedShape, now: datetime, rng: random.Random) -> Iterator[dic
             expires = now + timedelta(minutes=rng.randint(60, 60 * 24 * 7))
         yield {
             "user_id": rng.randint(1, 50_000),
-            "token_hash": hashlib.sha256(f"token-{n}-{rng.random()}".encode()).hexdigest(),
+            "token_hash": hashlib.sha256(f"token-{run}-{n}-{rng.random()}".encode()).hexdigest(),
             "purpose": rng.choice(PURPOSES),
             "created_at": min(created, expires),
             "expires_at": expires,
@@ -132,7 +141,9 @@ def _stories(
     }
 
 
-def _events(shape: SeedShape, now: datetime, rng: random.Random) -> Iterator[dict[str, Any]]:
+def _events(
+    shape: SeedShape, now: datetime, rng: random.Random, run: str
+) -> Iterator[dict[str, Any]]:
     old = int(shape.events * shape.old_event_share)
     unprocessed_old = int(old * shape.unprocessed_old_share)
     for n in range(shape.events):
@@ -143,7 +154,7 @@ def _events(shape: SeedShape, now: datetime, rng: random.Random) -> Iterator[dic
         processed = None if n < unprocessed_old else received + timedelta(seconds=2)
         kind = rng.choice(EVENT_TYPES)
         yield {
-            "stripe_event_id": f"evt_{n:08d}_{rng.getrandbits(48):012x}",
+            "stripe_event_id": f"evt_{run}_{n:08d}_{rng.getrandbits(48):012x}",
             "type": kind,
             "payload": {"type": kind, "data": {"amount": rng.randint(100, 50_000)}},
             "received_at": received,

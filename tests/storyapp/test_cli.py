@@ -62,6 +62,22 @@ def test_init_seed_and_stats_report_the_seeded_shares(db_env: dict[str, str]) ->
     }
 
 
+def test_seeding_again_adds_a_second_set_of_rows(db_env: dict[str, str]) -> None:
+    runner = CliRunner()
+
+    runner.invoke(app, ["db", "init"], env=db_env)
+    first = runner.invoke(app, ["db", "seed", "--scale", "0.05"], env=db_env)
+    second = runner.invoke(app, ["db", "seed", "--scale", "0.05"], env=db_env)
+    stats = runner.invoke(app, ["db", "stats", "--json"], env=db_env)
+
+    assert (first.exit_code, second.exit_code) == (0, 0), second.output
+    assert json.loads(stats.stdout) == {
+        "tokens": {"total": 2000, "purgeable": 800},
+        "stories": {"total": 400, "purgeable": 100},
+        "webhook_events": {"total": 1000, "purgeable": 476},
+    }
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [
