@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from urllib.parse import quote
 
 import httpx
 import pytest
 from inspector.seeding import pending
+from web.client import free_port, serve
 
 from cli.runner import Cli
-
-START = "from asyncq.cli.main import main; main()"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def test_a_port_out_of_range_is_one_line(cli: Cli) -> None:
@@ -66,16 +55,8 @@ def test_open_actions_on_a_public_address_need_an_explicit_flag(cli: Cli) -> Non
 @pytest.fixture
 def served(redis_url: str) -> Iterator[tuple[str, str]]:
     """A real ``asyncq web`` process with a token; yields its base URL and first line."""
-    port = free_port()
-    env = {**os.environ, "ASYNCQ_WEB_TOKEN": "s3cret", "COLUMNS": "200"}
-    command = [sys.executable, "-c", START, "--uri", redis_url, "web", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        yield f"http://127.0.0.1:{port}", process.stdout.readline()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with serve(redis_url, ASYNCQ_WEB_TOKEN="s3cret", COLUMNS="200") as found:
+        yield found
 
 
 def test_the_server_says_actions_are_protected_and_serves_odd_names(

@@ -42,6 +42,19 @@ function ago(iso) {
   return `<span title="${esc(iso)}">${seconds >= 0 ? "in " + text : text + " ago"}</span>`;
 }
 
+// A duration in seconds as the CLI prints it, in its largest units: span(5400) is "1h30m",
+// span(3330, 1) is "55m".
+function span(seconds, units = 2) {
+  let rest = Math.max(0, Math.round(seconds));
+  const parts = [];
+  for (const [unit, size] of [["d", 86400], ["h", 3600], ["m", 60], ["s", 1]]) {
+    const count = Math.floor(rest / size);
+    rest -= count * size;
+    if (count) parts.push(`${count}${unit}`);
+  }
+  return parts.slice(0, units).join("") || "0s";
+}
+
 function rate(processed, failed) {
   return processed ? `${((100 * failed) / processed).toFixed(2)}%` : "0.00%";
 }
@@ -142,33 +155,35 @@ async function dashboard() {
     `<div class="card${bad ? " bad" : ""}"><div class="label">${label}</div>` +
     `<div class="value">${num(value)}</div></div>`).join("");
 
-  const rows = queues.map((q) => `<tr>
-      <td><a href="#/queues/${encodeURIComponent(q.queue)}"><b>${esc(q.queue)}</b></a></td>
-      <td>${q.paused ? '<span class="badge paused">paused</span>' : '<span class="badge run">running</span>'}</td>
+  const rows = queues.map((q) => {
+    const link = `#/queues/${encodeURIComponent(q.queue)}`;
+    return `<tr>
+      <td class="queue-name"><a href="${link}"><b>${esc(q.queue)}</b></a>
+        ${q.paused ? '<span class="badge paused">paused</span>' : ""}</td>
       <td>${stateBar(q)}</td>
       <td class="num">${num(q.size)}</td>
-      ${["pending", "active", "scheduled", "retry", "archived", "completed"].map((s) =>
-        `<td class="num"><a href="#/queues/${encodeURIComponent(q.queue)}?state=${s}">${num(q[s])}</a></td>`).join("")}
+      ${STATES.map((s) => `<td class="num"><a href="${link}?state=${s}">${num(q[s])}</a></td>`).join("")}
       <td class="num">${num(q.processed)}</td>
-      <td class="num">${num(q.failed)}</td>
-      <td class="num">${rate(q.processed, q.failed)}</td>
+      <td class="num" title="error rate ${rate(q.processed, q.failed)}">${num(q.failed)}
+        <span class="sub">${rate(q.processed, q.failed)}</span></td>
       <td class="num">${esc(q.display_latency)}</td>
       <td class="num">${bytes(q.memory_usage_bytes)}</td>
       <td><div class="actions">${q.paused
         ? `<button class="small" data-act="resume" data-q="${esc(q.queue)}">Resume</button>`
-        : `<button class="small" data-act="pause" data-q="${esc(q.queue)}">Pause</button>`}</div></td>
-    </tr>`).join("");
+        : `<button class="small" data-act="pause" data-q="${esc(q.queue)}">Pause</button>`}
+        <button class="small danger" data-act="remove" data-q="${esc(q.queue)}">Delete</button></div></td>
+    </tr>`;
+  }).join("");
 
   view.innerHTML = `
     <h1>Queues</h1>
     <div class="sub">Every queue on this Redis, with today's counts (UTC).</div>
     <div class="cards">${cards}</div>
     <div class="panel">
-      ${queues.length ? `<table>
-        <thead><tr><th>Queue</th><th>State</th><th>Tasks by state</th><th class="num">Size</th>
-          <th class="num">Pending</th><th class="num">Active</th><th class="num">Scheduled</th>
-          <th class="num">Retry</th><th class="num">Archived</th><th class="num">Completed</th>
-          <th class="num">Processed</th><th class="num">Failed</th><th class="num">Error rate</th>
+      ${queues.length ? `<table class="queues">
+        <thead><tr><th>Queue</th><th>Tasks by state</th><th class="num">Size</th>
+          ${STATES.map((s) => `<th class="num">${s[0].toUpperCase() + s.slice(1)}</th>`).join("")}
+          <th class="num">Processed</th><th class="num">Failed</th>
           <th class="num">Latency</th><th class="num">Memory</th><th></th></tr></thead>
         <tbody>${rows}</tbody></table>` : `<div class="empty">No queue yet: enqueue a task to see it here.</div>`}
     </div>
@@ -177,14 +192,18 @@ async function dashboard() {
     <div class="panel chart">${historyChart(stats)}</div>`;
 
   view.querySelectorAll("[data-act]").forEach((button) => {
-    button.onclick = () => {
-      const queue = button.dataset.q;
-      const verb = button.dataset.act;
-      act(`${verb === "pause" ? "Pause" : "Resume"} queue "${queue}"?`,
-        `/queues/${encodeURIComponent(queue)}:${verb}`, "POST",
-        `Queue "${queue}" ${verb === "pause" ? "paused" : "resumed"}.`);
-    };
+    button.onclick = () => queueAction(button.dataset.q, button.dataset.act);
   });
+}
+
+function queueAction(queue, verb) {
+  const path = `/queues/${encodeURIComponent(queue)}`;
+  if (verb === "remove") {
+    return act(`Remove queue "${queue}" and every task it holds? This cannot be undone.`,
+      `${path}?force=true`, "DELETE", `Queue "${queue}" removed.`);
+  }
+  return act(`${verb === "pause" ? "Pause" : "Resume"} queue "${queue}"?`, `${path}:${verb}`, "POST",
+    `Queue "${queue}" ${verb === "pause" ? "paused" : "resumed"}.`);
 }
 
 function historyChart(stats) {
@@ -233,8 +252,8 @@ function taskColumns(state) {
       ["Last error", (t) => `<div class="clip error-text" title="${esc(t.error_message)}">${esc(t.error_message)}</div>`]],
     archived: [["Failed", (t) => ago(t.last_failed_at)], ["Retried", (t) => `${t.retried}/${t.max_retry}`],
       ["Last error", (t) => `<div class="clip error-text" title="${esc(t.error_message)}">${esc(t.error_message)}</div>`]],
-    completed: [["Completed", (t) => ago(t.completed_at)], ["Expires", (t) => (t.ttl_seconds === null ? "-" : `in ${t.ttl_seconds}s`)],
-      ["Result", (t) => `<div class="clip mono">${esc(t.result)}</div>`]],
+    completed: [["Completed", (t) => ago(t.completed_at)], ["Expires", (t) => (t.ttl_seconds === null ? "-" : `in ${span(t.ttl_seconds, 1)}`)],
+      ["Result", (t) => (t.result ? `<div class="clip mono">${esc(t.result)}</div>` : "-")]],
     aggregating: [["Group", (t) => esc(t.group)]],
   };
   return base.concat(extra[state] || []);
@@ -413,7 +432,7 @@ async function taskPage(queue, id) {
     ["Type", esc(t.type)], ["State", `<b>${esc(t.state)}</b>${t.is_orphaned ? ' <span class="badge warn">lease expired</span>' : ""}`],
     ["Retried", `${t.retried} of ${t.max_retry}`], ["Last error", t.error_message ? `<span class="error-text">${esc(t.error_message)}</span>` : "-"],
     ["Last failed", ago(t.last_failed_at)], ["Next run", ago(t.next_process_at)],
-    ["Timeout", t.timeout_seconds ? `${t.timeout_seconds}s` : "-"], ["Deadline", ago(t.deadline)],
+    ["Timeout", t.timeout_seconds ? span(t.timeout_seconds) : "-"], ["Deadline", ago(t.deadline)],
     ["Group", esc(t.group) || "-"], ["Completed", ago(t.completed_at)],
     ["Headers", Object.keys(t.headers).length ? `<code>${esc(JSON.stringify(t.headers))}</code>` : "-"],
     ["Payload", blob(t.payload, t.payload_format)], ["Result", blob(t.result, t.result_format)],
@@ -466,12 +485,28 @@ async function schedulersPage(params) {
       : `<div class="empty">No scheduler entry is registered.</div>`}</div>${history}`;
 }
 
+// INFO fields shown on the Redis page, with the words an operator looks for.
+const REDIS_FIELDS = [
+  ["redis_version", "Version"], ["role", "Role"], ["uptime_in_days", "Uptime (days)"],
+  ["connected_clients", "Connected clients"], ["used_memory_human", "Memory used"],
+  ["used_memory_peak_human", "Peak memory used"], ["maxmemory_human", "Memory limit"],
+  ["maxmemory_policy", "Eviction policy"], ["os", "Operating system"],
+];
+
+function redisValue(key, value) {
+  if (key === "maxmemory_human" && /^0(\.0+)?B$/.test(String(value))) return "none";
+  if (key === "maxmemory_policy" && value !== "noeviction") {
+    return `${esc(value)} <span class="badge warn">tasks may be evicted: use noeviction</span>`;
+  }
+  return esc(value);
+}
+
 async function redisPage() {
   const { info } = await api("/redis_info");
-  const keys = ["redis_version", "uptime_in_days", "connected_clients", "used_memory_human",
-    "used_memory_peak_human", "maxmemory_human", "role", "os"];
+  const rows = REDIS_FIELDS.filter(([key]) => key in info).map(([key, label]) =>
+    `<div class="k">${label}<code>${key}</code></div><div>${redisValue(key, info[key])}</div>`);
   view.innerHTML = `<h1>Redis</h1><div class="sub">Figures from the server's INFO command.</div>
-    <div class="panel detail">${keys.filter((k) => k in info).map((k) => `<div class="k">${k}</div><div>${esc(info[k])}</div>`).join("")}</div>`;
+    <div class="panel detail wide">${rows.join("")}</div>`;
 }
 
 // --- router and refresh -------------------------------------------------------------
