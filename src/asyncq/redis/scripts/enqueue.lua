@@ -1,5 +1,8 @@
 -- enqueue: store one pending task (under a uniqueness lock when unique_key is given),
 -- register its queue and wake idle workers. The lock is taken only when the task is stored.
+-- Workers are woken only when the pending list was empty: while it holds tasks, every
+-- worker with a free slot is already leasing from it, and busy ones lease again as soon
+-- as a slot frees, so a message per task would only cost them decoding.
 --
 -- KEYS[1] task_key          asynq:{Q}:t:<ID>
 -- KEYS[2] pending_key       asynq:{Q}:pending
@@ -11,7 +14,8 @@
 -- ARGV[2] task_id           <ID>, also the value of the lock
 -- ARGV[3] now_ns            Unix nanoseconds, stored as pending_since
 -- ARGV[4] queue             Q, added to asynq:queues and published
--- ARGV[5] wakeup_channel    pub/sub channel that idle workers listen on
+-- ARGV[5] wakeup_channel    pub/sub channel that idle workers listen on (published to
+--                           only when the task lands in an empty pending list)
 -- ARGV[6] lock_ttl          lock lifetime in whole seconds (unused without unique_key)
 --
 -- Returns 1 when the task was stored; -1 when the lock is held; 0 when the task ID is
@@ -32,9 +36,11 @@ if unique_key then
     redis.call("SET", unique_key, task_id, "EX", lock_ttl)
     redis.call("HSET", task_key, "unique_key", unique_key)
 end
-redis.call("LPUSH", pending_key, task_id)
+local length = redis.call("LPUSH", pending_key, task_id)
 if queues_key ~= KEYS[1] then
     redis.call("SADD", queues_key, queue)
 end
-redis.call("PUBLISH", wakeup_channel, queue)
+if length == 1 then
+    redis.call("PUBLISH", wakeup_channel, queue)
+end
 return 1

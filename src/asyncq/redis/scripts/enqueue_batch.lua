@@ -1,6 +1,6 @@
 -- enqueue_batch: store many pending tasks of one queue, leaving the state that one enqueue
 -- per task leaves; a task whose ID is taken is skipped. Registers the queue and wakes idle
--- workers once.
+-- workers once, when the pending list was empty (as enqueue does).
 --
 -- KEYS[1] pending_key       asynq:{Q}:pending
 -- KEYS[2] queues_key        asynq:queues
@@ -9,7 +9,8 @@
 -- KEYS[...] task_keys       asynq:{Q}:t:<ID>, one per task
 -- ARGV[1] now_ns            Unix nanoseconds, stored as pending_since
 -- ARGV[2] queue             Q, added to asynq:queues and published
--- ARGV[3] wakeup_channel    pub/sub channel that idle workers listen on
+-- ARGV[3] wakeup_channel    pub/sub channel that idle workers listen on (published to
+--                           only when the pending list was empty)
 -- ARGV[...] entries         pairs, one per task in KEYS order: task ID, encoded TaskMessage
 --
 -- Returns an array with one entry per task: 1 when stored, 0 when its ID is taken.
@@ -18,6 +19,7 @@ local now_ns, queue, wakeup_channel = ARGV[1], ARGV[2], ARGV[3]
 
 local stored = {}
 local any = false
+local was_empty = redis.call("LLEN", pending_key) == 0
 for i = 3, #KEYS do
     local task_key = KEYS[i]
     local entry = 4 + (i - 3) * 2
@@ -35,6 +37,8 @@ if any then
     if queues_key ~= KEYS[1] then
         redis.call("SADD", queues_key, queue)
     end
-    redis.call("PUBLISH", wakeup_channel, queue)
+    if was_empty then
+        redis.call("PUBLISH", wakeup_channel, queue)
+    end
 end
 return stored
