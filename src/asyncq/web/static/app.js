@@ -478,8 +478,8 @@ async function schedulersPage(params) {
       : `<div class="empty">No enqueue recorded yet.</div>`}</div>`;
   }
   view.innerHTML = `<h1>Schedulers</h1><div class="sub">Periodic tasks registered by live schedulers.</div>
-    <div class="panel">${entries.length ? `<table><thead><tr><th>Spec</th><th>Type</th><th>Payload</th><th>Options</th><th>Next</th><th>Previous</th><th></th></tr></thead>
-      <tbody>${entries.map((e) => `<tr><td class="mono">${esc(e.spec)}</td><td>${esc(e.task_type)}</td><td class="clip mono">${esc(e.task_payload)}</td>
+    <div class="panel">${entries.length ? `<table><thead><tr><th>Entry ID</th><th>Spec</th><th>Type</th><th>Payload</th><th>Options</th><th>Next</th><th>Previous</th><th></th></tr></thead>
+      <tbody>${entries.map((e) => `<tr><td class="mono">${esc(e.id)}</td><td class="mono">${esc(e.spec)}</td><td>${esc(e.task_type)}</td><td class="clip mono">${esc(e.task_payload)}</td>
         <td class="mono">${e.options.map(esc).join("<br>") || "-"}</td><td>${ago(e.next_enqueue_at)}</td><td>${ago(e.prev_enqueue_at)}</td>
         <td><a class="button" href="#/schedulers?entry=${encodeURIComponent(e.id)}">History</a></td></tr>`).join("")}</tbody></table>`
       : `<div class="empty">No scheduler entry is registered.</div>`}</div>${history}`;
