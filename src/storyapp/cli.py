@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from asyncq import AsyncqError
 from storyapp.config import Settings
-from storyapp.db import create_schema, engine_from_settings
+from storyapp.db import create_schema, engine_from_settings, require_schema
 from storyapp.seed import seed
 from storyapp.stats import table_stats
 from storyapp.tasks import CLEANUP_NAMES
@@ -75,8 +75,10 @@ def db_seed(
 def db_stats(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Rows per table and how many of them the clean-ups would purge now."""
     settings = Settings.from_env()
+    engine = engine_from_settings(settings.db)
+    require_schema(engine)
     stats = table_stats(
-        engine_from_settings(settings.db),
+        engine,
         settings.cleanup.stories_retention_days,
         settings.cleanup.webhook_events_retention_days,
     )

@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL
 
+from asyncq import ConfigError
 from storyapp.config import DatabaseSettings
 from storyapp.models import Base
 
@@ -71,9 +73,14 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             yield connection
 
 
+def _schema_name(engine: Engine) -> str | None:
+    name: str | None = engine.get_execution_options().get("schema_translate_map", {}).get(None)
+    return name
+
+
 def create_schema(engine: Engine) -> None:
     """Create every table and index that does not exist yet (safe to run again)."""
-    schema = engine.get_execution_options().get("schema_translate_map", {}).get(None)
+    schema = _schema_name(engine)
     with engine.begin() as connection:
         if schema:
             connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
@@ -85,3 +92,29 @@ def ping(engine: Engine) -> None:
     """Run a trivial query; raises SQLAlchemy's error when the database cannot be reached."""
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
+
+
+def require_schema(engine: Engine) -> None:
+    """Raise ConfigError unless every table exists, so commands run before ``db init`` say so.
+
+    A missing SQLite file is reported before connecting: connecting would create it empty.
+    """
+    database = engine.url.database or ""
+    on_disk = engine.dialect.name == "sqlite" and database not in ("", ":memory:")
+    if on_disk and not Path(database).exists():
+        raise ConfigError(
+            f"The database file {database} does not exist; run `storyapp db init` first."
+        )
+
+    schema = _schema_name(engine)
+    with engine.connect() as connection:
+        inspector = inspect(connection)
+        missing = [
+            table.name
+            for table in Base.metadata.sorted_tables
+            if not inspector.has_table(table.name, schema=schema)
+        ]
+    if missing:
+        raise ConfigError(
+            f"The database has no table {', '.join(missing)}; run `storyapp db init` first."
+        )

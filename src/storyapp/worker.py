@@ -21,7 +21,7 @@ from asyncq.mux import ServeMux
 from asyncq.scheduler import Scheduler, SchedulerConfig
 from asyncq.server import Server, ServerConfig
 from storyapp.config import Settings
-from storyapp.db import engine_from_settings, ping
+from storyapp.db import engine_from_settings, require_schema
 from storyapp.handlers import CleanupHandlers
 from storyapp.tasks import cleanup_schedules, cleanup_task
 
@@ -89,11 +89,13 @@ class StoryWorker:
         self._owns_engine = engine is None
         self.server = Server(server or server_config(settings))
         self.scheduler = Scheduler(settings.redis.url, scheduler or scheduler_config(settings))
+        self._started = False
 
     async def start(self) -> None:
-        """Connect to the database, then start the server (which checks Redis) and the scheduler."""
-        await asyncio.to_thread(ping, self.engine)
+        """Check the database's tables, then start the server (it checks Redis), the scheduler."""
+        await asyncio.to_thread(require_schema, self.engine)
         log.info("Connected to the database: %s.", self.engine.url.render_as_string())
+        self._started = True
 
         mux = ServeMux()
         for task_type, handler in (
@@ -109,11 +111,12 @@ class StoryWorker:
 
     async def shutdown(self) -> None:
         """Stop scheduling first, then let running clean-ups finish, then close the database."""
-        await self.scheduler.shutdown()
-        await self.server.shutdown()
+        if self._started:
+            await self.scheduler.shutdown()
+            await self.server.shutdown()
+            log.info("Worker stopped.")
         if self._owns_engine:
             self.engine.dispose()
-        log.info("Worker stopped.")
 
     def _register_periodic_tasks(self) -> None:
         for kind, schedule in cleanup_schedules(self.settings.cleanup).items():

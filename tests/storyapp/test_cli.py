@@ -100,6 +100,43 @@ def test_a_bad_setting_stops_the_command_with_one_line_naming_it(
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("command", [("db", "stats"), ("worker",)])
+def test_a_command_before_db_init_asks_for_it_and_creates_no_file(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    database = tmp_path / "never-initialised.db"
+    env = {"APP_DB_PATH": str(database), "APP_REDIS_PORT": "1"}
+
+    result = run_storyapp(*command, env=env)
+
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("storyapp: error: The database file ")
+    assert line.endswith("run `storyapp db init` first.")
+    assert not database.exists()
+
+
+def test_an_empty_database_names_the_missing_tables(
+    postgres_url: str, pg_schema: str, tmp_path: Path
+) -> None:
+    empty_sqlite = tmp_path / "empty.db"
+    empty_sqlite.touch()
+
+    results = [
+        run_storyapp("db", "stats", env={"APP_DB_PATH": str(empty_sqlite)}),
+        run_storyapp(
+            "worker", env={**postgres_env(postgres_url, pg_schema), "APP_REDIS_PORT": "1"}
+        ),
+    ]
+
+    for result in results:
+        assert result.returncode == 2
+        [line] = result.stderr.splitlines()
+        assert line.startswith("storyapp: error: The database has no table ")
+        assert "verification_tokens" in line
+        assert line.endswith("run `storyapp db init` first.")
+
+
 def test_an_unreachable_database_is_one_line_too(tmp_path: Path) -> None:
     env = {"APP_DB_HOST": "127.0.0.1", "APP_DB_PORT": "1", "APP_DB_SSLMODE": "disable"}
 
