@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ Instant = float | datetime
 DEFAULT_QUEUE = "default"
 DEFAULT_MAX_RETRY = 25
 DEFAULT_TIMEOUT_S = 30 * 60
+MAX_RETRY_LIMIT = 2**31 - 1  # the message stores it as an int32
 
 
 class TaskState(StrEnum):
@@ -51,6 +53,18 @@ def unix_seconds(value: Instant) -> float:
             )
         return value.timestamp()
     return float(value)
+
+
+def _check_type(name: str, value: object, kinds: type | tuple[type, ...], wanted: str) -> None:
+    """Refuse a task option of the wrong type (bools are not numbers here) or not finite."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise ConfigError(
+            f"Task option {name} must be {wanted}, got {type(value).__name__} {value!r}."
+        )
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"Task option {name} must be a finite number, got {value!r}.")
 
 
 def from_unix(value: int | float) -> datetime | None:
@@ -83,6 +97,23 @@ class TaskOptions:
     retention: Duration | None = None
     unique: Duration | None = None
     group: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("queue", "task_id", "group"):
+            _check_type(name, getattr(self, name), str, "a str")
+        for name in ("timeout", "retention", "unique", "process_in"):
+            _check_type(
+                name, getattr(self, name), (int, float, timedelta), "seconds or a timedelta"
+            )
+        for name in ("deadline", "process_at"):
+            _check_type(
+                name, getattr(self, name), (int, float, datetime), "Unix seconds or a datetime"
+            )
+        _check_type("max_retry", self.max_retry, int, "an int")
+        if self.max_retry is not None and self.max_retry > MAX_RETRY_LIMIT:
+            raise ConfigError(f"max_retry must be at most {MAX_RETRY_LIMIT}, got {self.max_retry}.")
+        if self.retention is not None and seconds(self.retention) < 0:
+            raise ConfigError(f"retention cannot be negative; got {seconds(self.retention)} s.")
 
     @classmethod
     def of(cls, options: Mapping[str, Any]) -> TaskOptions:
@@ -123,11 +154,23 @@ class Task:
     options: TaskOptions = field(default_factory=TaskOptions)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.type, str):
+            raise ConfigError(f"A task type must be a str such as 'email:send', got {self.type!r}.")
         if isinstance(self.payload, str):
             raise ConfigError(
                 f"Task {self.type!r} got a str payload; encode it first, e.g. text.encode()."
             )
-        object.__setattr__(self, "headers", MappingProxyType(dict(self.headers)))
+        if isinstance(self.payload, bytearray | memoryview):
+            object.__setattr__(self, "payload", bytes(self.payload))
+        elif self.payload is not None and not isinstance(self.payload, bytes):
+            raise ConfigError(
+                f"Task {self.type!r} got a {type(self.payload).__name__} payload; "
+                "pass bytes (or None), e.g. json.dumps(data).encode()."
+            )
+        headers = dict(self.headers)
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
+            raise ConfigError(f"Task {self.type!r} headers must map str to str, got {headers!r}.")
+        object.__setattr__(self, "headers", MappingProxyType(headers))
 
 
 @dataclass(frozen=True, slots=True)
