@@ -27,8 +27,9 @@ from starlette.routing import Route
 from asyncq import AsyncqError
 from asyncq.client import Client
 from storyapp.config import Settings
-from storyapp.db import engine_from_settings, ping
+from storyapp.db import engine_from_settings, ping, require_schema
 from storyapp.legacy import start_legacy_scheduler
+from storyapp.listen import bind_api_socket, http_url
 from storyapp.tasks import CLEANUP_NAMES, CLEANUP_QUEUE, CleanupType, enqueue_cleanup
 
 log = logging.getLogger("storyapp.api")
@@ -121,18 +122,29 @@ def _lifespan(
 
 
 def run_api(settings: Settings) -> None:
-    """Serve the app with uvicorn on ``APP_API_HOST:APP_API_PORT`` until interrupted."""
+    """Serve the app with uvicorn on ``APP_API_HOST:APP_API_PORT`` until interrupted.
+
+    The tables and the address are checked before anything starts, each failure one line.
+    """
     import uvicorn
 
     engine = engine_from_settings(settings.db)
+    try:
+        require_schema(engine)
+        sock = bind_api_socket(settings.api)
+    except BaseException:
+        engine.dispose()
+        raise
+
     client = Client.from_url(settings.redis.url)
 
     async def enqueue(kind: CleanupType) -> str:
         return (await enqueue_cleanup(client, kind)).id
 
     app = create_app(settings, engine, enqueue, on_shutdown=client.close)
-    log.info("Serving the API on http://%s:%d.", settings.api.host, settings.api.port)
+    log.info("Serving the API on %s.", http_url(settings.api.host, settings.api.port))
     try:
-        uvicorn.run(app, host=settings.api.host, port=settings.api.port, log_config=None)
+        uvicorn.Server(uvicorn.Config(app, log_config=None)).run(sockets=[sock])
     finally:
+        sock.close()
         engine.dispose()

@@ -100,7 +100,7 @@ def test_a_bad_setting_stops_the_command_with_one_line_naming_it(
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("command", [("db", "stats"), ("worker",)])
+@pytest.mark.parametrize("command", [("db", "stats"), ("worker",), ("api",)])
 def test_a_command_before_db_init_asks_for_it_and_creates_no_file(
     tmp_path: Path, command: tuple[str, ...]
 ) -> None:
