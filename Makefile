@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench proto clean
+.PHONY: demo test test-browser lint typecheck unit bench proto clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The web UI rendered by headless Chromium (Debian package chromium); not part of `make test`
+# because a fresh machine may have no browser.
+test-browser: $(STAMP)
+	$(VENV)/bin/pytest -m browser $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run $(if $(QUICK),--quick,)

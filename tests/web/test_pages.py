@@ -47,6 +47,7 @@ def base(redis_url: str) -> Iterator[str]:
         yield url
 
 
+@pytest.mark.browser
 def test_pages_show_every_state_readable_times_and_redis_policy(base: str) -> None:
     dashboard = rendered(f"{base}/")
     completed = rendered(f"{base}/#/queues/default?state=completed")
