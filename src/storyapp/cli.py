@@ -12,12 +12,13 @@ import sys
 from enum import StrEnum
 
 import typer
+from redis.exceptions import AuthenticationError
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from asyncq import AsyncqError
-from storyapp.config import Settings
+from storyapp.config import RedisSettings, Settings
 from storyapp.db import create_schema, engine_from_settings, require_schema
 from storyapp.seed import seed
 from storyapp.stats import table_stats
@@ -138,7 +139,29 @@ def one_line(error: BaseException) -> str:
     if isinstance(error, SQLAlchemyError):
         detail = str(getattr(error, "orig", None) or error).strip().splitlines()
         return f"the database failed: {detail[0] if detail else type(error).__name__}"
+    if refused_credentials(error):
+        return redis_password_hint(Settings.from_env().redis)
     return " ".join(str(error).split()) or type(error).__name__
+
+
+def refused_credentials(error: BaseException) -> bool:
+    """Whether Redis refused the password somewhere down the chain of causes of ``error``."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, AuthenticationError):
+            return True
+        cause = cause.__cause__
+    return False
+
+
+def redis_password_hint(settings: RedisSettings) -> str:
+    """Name the setting to fix: a wrong password and a missing one read differently."""
+    where = f"Redis at {settings.host}:{settings.port}"
+    if settings.password:
+        return (
+            f"{where} refused the password in APP_REDIS_PASSWORD; set it to the one Redis requires."
+        )
+    return f"{where} requires a password; set APP_REDIS_PASSWORD to it."
 
 
 if __name__ == "__main__":
