@@ -135,17 +135,25 @@ class Processor:
                 await asyncio.sleep(0)  # let slots freed in the same tick join this lease
                 continue
             self._wake.clear()
-            leased = await self._lease_guarded(self._free)
+            wanted = self._free
+            leased = await self._lease_guarded(wanted)
             if leased is None:
                 await self._idle(self._backoff.next_delay())
-            elif leased:
-                self._backoff.reset()
-                for item in leased:
-                    self._spawn(item)
-            else:
-                self._backoff.reset()
-                interval = self._params.task_check_interval
-                await self._idle(interval * (0.5 + random.random()))
+                continue
+            self._backoff.reset()
+            for item in leased:
+                self._spawn(item)
+            if len(leased) < wanted:
+                await self._idle(self._poll_delay())
+
+    def _poll_delay(self) -> float:
+        """The fallback poll, jittered so that workers started together spread out.
+
+        The processor waits for it (or a wake-up) as soon as a lease comes back short: the
+        queues were empty then, and a producer that adds to an empty queue wakes the
+        workers, so leasing again at once would cost a round trip and find nothing.
+        """
+        return self._params.task_check_interval * (0.5 + random.random())
 
     async def _lease_guarded(self, slots: int) -> list[Dequeued] | None:
         """Leased tasks, or None after a Redis error (logged at most once per 3 s)."""
