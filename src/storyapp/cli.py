@@ -145,13 +145,8 @@ def one_line(error: BaseException) -> str:
 
 
 def refused_credentials(error: BaseException) -> bool:
-    """Whether Redis refused the password somewhere down the chain of causes of ``error``."""
-    cause: BaseException | None = error
-    while cause is not None:
-        if isinstance(cause, AuthenticationError):
-            return True
-        cause = cause.__cause__
-    return False
+    """Whether ``error`` was raised because Redis refused the password (or wanted one)."""
+    return isinstance(error.__cause__, AuthenticationError)
 
 
 def redis_password_hint(settings: RedisSettings) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cli_support import run_storyapp
 
 from storyapp.db import create_schema, make_engine
 
@@ -41,21 +42,10 @@ def free_port(host: str, family: socket.AddressFamily) -> int:
         return port
 
 
-def run_api(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "storyapp.cli", "api"],
-        check=False,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_a_busy_port_is_one_line_naming_app_api_port(
     api_env: dict[str, str], busy_port: int
 ) -> None:
-    result = run_api({**api_env, "APP_API_PORT": str(busy_port)})
+    result = run_storyapp("api", env={**api_env, "APP_API_PORT": str(busy_port)})
 
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
@@ -67,7 +57,7 @@ def test_a_busy_port_is_one_line_naming_app_api_port(
 def test_a_host_that_is_not_this_machine_is_one_line_naming_app_api_host(
     api_env: dict[str, str],
 ) -> None:
-    result = run_api({**api_env, "APP_API_HOST": "192.0.2.1"})
+    result = run_storyapp("api", env={**api_env, "APP_API_HOST": "192.0.2.1"})
 
     assert result.returncode == 2
     [line] = result.stderr.splitlines()

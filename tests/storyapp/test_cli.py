@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_support import run_storyapp
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from storyapp.cli import app
-
-
-def run_storyapp(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "storyapp.cli", *args],
-        check=False,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def postgres_env(postgres_url: str, schema: str) -> dict[str, str]:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_support import run_storyapp
 
 from asyncq.devserver import RedisProcess
 from storyapp.db import create_schema, make_engine
@@ -30,17 +28,6 @@ def env(locked_redis: RedisProcess, tmp_path: Path) -> dict[str, str]:
     create_schema(engine)
     engine.dispose()
     return {"APP_REDIS_PORT": str(locked_redis.port), "APP_DB_PATH": str(database)}
-
-
-def run_storyapp(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "storyapp.cli", *args],
-        check=False,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 @pytest.mark.parametrize("command", [("enqueue", "tokens"), ("worker",)])
