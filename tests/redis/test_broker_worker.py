@@ -85,13 +85,12 @@ async def test_dequeue_skips_paused_queues_and_returns_nothing_when_all_are_empt
     assert raw_redis.llen("asynq:{paused}:pending") == 1
 
 
-async def test_dequeue_drops_pending_ids_whose_hash_or_msg_is_gone(
-    broker: RedisBroker, raw_redis: redis.Redis
+async def test_dequeue_drops_a_pending_id_whose_hash_is_gone_with_a_warning(
+    broker: RedisBroker, raw_redis: redis.Redis, caplog: pytest.LogCaptureFixture
 ) -> None:
     real = message()
     await broker.enqueue(real)
-    raw_redis.lpush("asynq:{default}:pending", "ghost", "no-msg")
-    raw_redis.hset("asynq:{default}:t:no-msg", "state", "pending")
+    raw_redis.lpush("asynq:{default}:pending", "ghost")
 
     taken = await broker.dequeue(["default"], 5)
 
@@ -100,6 +99,21 @@ async def test_dequeue_drops_pending_ids_whose_hash_or_msg_is_gone(
     assert state["asynq:{default}:active"] == [real.id]
     assert state["asynq:{default}:lease"] == [(real.id, NOW_S + 30)]
     assert "asynq:{default}:pending" not in state
+    assert "Dropped task id=ghost from queue default" in caplog.text
+
+
+async def test_a_task_hash_without_msg_is_leased_to_be_archived_with_the_reason(
+    broker: RedisBroker, raw_redis: redis.Redis
+) -> None:
+    raw_redis.hset("asynq:{default}:t:no-msg", "state", "pending")
+    raw_redis.lpush("asynq:{default}:pending", "no-msg")
+
+    (taken,) = await broker.dequeue(["default"], 5)
+    await broker.archive_corrupt("default", "no-msg", taken.decode_error or "")
+
+    assert taken.decode_error == "the task hash has no msg field"
+    assert raw_redis.hget("asynq:{default}:t:no-msg", "state") == b"archived"
+    assert raw_redis.zscore("asynq:{default}:archived", "no-msg") == NOW_S
 
 
 @pytest.mark.parametrize(

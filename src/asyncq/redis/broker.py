@@ -248,12 +248,18 @@ class RedisBroker:
                 task_key_prefixes=[keys.task_key_prefix(q) for q in queues],
             )
         )
-        return [
-            _decoded(
-                queues[int(reply[i]) - 1], reply[i + 1].decode(), reply[i + 2], lease_expires_at
-            )
-            for i in range(0, len(reply), 3)
-        ]
+        leased = []
+        for i in range(0, len(reply), 3):
+            queue, task_id, raw = queues[int(reply[i]) - 1], reply[i + 1].decode(), reply[i + 2]
+            if raw is None:
+                logger.warning(
+                    "Dropped task id=%s from queue %s: its ID was pending but its task hash "
+                    "is gone, so there is nothing to run.",
+                    task_id, queue,
+                )  # fmt: skip
+                continue
+            leased.append(_decoded(queue, task_id, raw, lease_expires_at))
+        return leased
 
     async def done(self, msg: TaskMessage) -> None:
         await self._run(self._done_call(msg))
@@ -640,6 +646,9 @@ def _counter_keys(q: str, now: float) -> dict[str, str]:
 
 def _decoded(queue: str, task_id: str, raw: bytes, lease_expires_at: float) -> Dequeued:
     """The leased task, or a Dequeued that says why its message cannot be used."""
+    if not raw:
+        reason = "the task hash has no msg field"
+        return Dequeued(TaskMessage(id=task_id, queue=queue), lease_expires_at, raw, reason)
     try:
         message = TaskMessage.FromString(raw)
     except DecodeError as exc:
