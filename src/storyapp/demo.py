@@ -27,13 +27,15 @@ from storyapp.db import create_schema, engine_from_settings
 from storyapp.seed import seed
 from storyapp.stats import table_stats
 from storyapp.tasks import CleanupType, enqueue_cleanup
-from storyapp.worker import StoryWorker, serve_until_signalled
+from storyapp.worker import StoryWorker, first_line, serve_until_signalled
 
 log = logging.getLogger("storyapp.demo")
 console = Console()
 
 DEMO_DB = "storyapp-demo.db"
 WAIT_FOR_PURGES_S = 120.0
+_PRIVATE_HOSTS = {"127.0.0.1", "localhost"}
+"""Hosts a private Redis (which listens on 127.0.0.1) can stand in for."""
 
 
 def fresh_database() -> tuple[DatabaseSettings, Engine]:
@@ -47,13 +49,39 @@ def fresh_database() -> tuple[DatabaseSettings, Engine]:
 
 
 def redis_for(settings: RedisSettings) -> tuple[RedisSettings, RedisProcess | None]:
-    """The configured Redis when it answers, else a private one on a free port."""
+    """The configured Redis when it answers, else a private one, where possible at that address.
+
+    A private Redis listens on loopback only, so it takes the configured port when the host is
+    this machine's 127.0.0.1 (or ``localhost``): the user's other commands, run with the same
+    settings, then reach it. Otherwise it runs on a free port, and the demo says which.
+    """
+    address = f"{settings.host}:{settings.port}"
     if port_answers(settings.host, settings.port):
-        console.print(f"Using the Redis at {settings.host}:{settings.port}.")
+        console.print(f"Using the Redis at {address}.")
         return settings, None
+    if settings.host in _PRIVATE_HOSTS:
+        private = _start_private_redis(settings.port)
+        if private is not None:
+            console.print(f"No Redis at {address}; started a private one there.")
+            return settings, private
+
     private = RedisProcess().start()
-    console.print(f"No Redis at {settings.host}:{settings.port}; started one on {private.port}.")
+    console.print(
+        f"No Redis at {address}; started a private one on 127.0.0.1:{private.port}. "
+        f"Run other commands with APP_REDIS_HOST=127.0.0.1 APP_REDIS_PORT={private.port}."
+    )
     return RedisSettings(host="127.0.0.1", port=private.port), private
+
+
+def _start_private_redis(port: int) -> RedisProcess | None:
+    """A private Redis on ``port``, or None when it could not start there."""
+    private = RedisProcess(port=port)
+    try:
+        return private.start()
+    except RuntimeError as exc:
+        private.stop()
+        log.warning("Could not start a private Redis on port=%d: %s", port, first_line(exc))
+        return None
 
 
 async def run_demo(settings: Settings, engine: Engine) -> None:
