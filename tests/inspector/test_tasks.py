@@ -312,7 +312,7 @@ async def test_cancel_publishes_the_task_id(
     assert received["data"] == b"task-1"
 
 
-async def test_an_unreadable_record_is_skipped_in_lists_and_named_when_fetched(
+async def test_an_unreadable_record_is_listed_with_the_reason_and_named_when_fetched(
     inspector: Inspector, aio_redis: aioredis.Redis
 ) -> None:
     broken = await put_task(aio_redis, message(), TaskState.PENDING)
@@ -321,7 +321,9 @@ async def test_an_unreadable_record_is_skipped_in_lists_and_named_when_fetched(
 
     listed = await inspector.list_tasks("default", "pending")
 
-    assert [t.id for t in listed] == [kept]
+    assert (listed[1].id, listed[1].type) == (kept, "email:send")
+    assert (listed[0].id, listed[0].type) == (broken, "")
+    assert "cannot be decoded" in listed[0].last_err
     with pytest.raises(BrokerError, match="cannot be read"):
         await inspector.get_task_info("default", broken)
 

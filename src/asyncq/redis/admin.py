@@ -10,6 +10,7 @@ queue exists is checked by the caller, :class:`~asyncq.inspector.Inspector`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -326,11 +327,7 @@ class RedisAdmin:
             ],
         )  # fmt: skip
         now = self.clock.now()
-        listed = [
-            _listed(state, reply[i + 1], reply[i + 2], reply[i + 3], now)
-            for i in range(0, len(reply), 4)
-        ]
-        return [info for info in listed if info is not None]
+        return [_listed(state, queue, reply[i : i + 4], now) for i in range(0, len(reply), 4)]
 
     async def run_task(self, queue: str, task_id: str) -> None:
         await self._run(
@@ -511,13 +508,17 @@ def _check(script: Script, reply: Any, names: dict[str, str]) -> None:
         raise error(message.format(**names))
 
 
-def _listed(
-    state: TaskState, msg: bytes, result: bytes, score: bytes, now: float
-) -> TaskInfo | None:
-    """One listed task, or None when its message cannot be decoded (it is skipped, as Go does)."""
-    message = _decoded(TaskMessage, msg)
+UNREADABLE_MESSAGE = "asyncq: the stored task message cannot be decoded"
+
+
+def _listed(state: TaskState, queue: str, row: Sequence[bytes], now: float) -> TaskInfo:
+    """One listed task from its {id, msg, result, score} row. A message that cannot be
+    decoded is listed with an empty type and an error saying so (Go skips it), so an
+    operator can see the task and delete it."""
+    task_id, msg, result, score = row
+    message = _decoded(TaskMessage, msg) if msg else None
     if message is None:
-        return None
+        message = TaskMessage(id=text(task_id), queue=queue, error_msg=UNREADABLE_MESSAGE)
     orphaned = state is TaskState.ACTIVE and bool(score) and float(score) <= now
     when: float | None = None
     if state in (TaskState.SCHEDULED, TaskState.RETRY) and score:
