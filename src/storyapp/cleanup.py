@@ -12,6 +12,10 @@ Every purge deletes in batches of ``batch_size`` rows, each batch in its own sho
 
 No statement touches more than one batch, so none holds locks for long on tables of millions
 of rows, and a purge that is interrupted or run twice leaves the same end state.
+
+A purge asks ``keep_going`` before each batch. A handler whose task was cancelled, timed out
+or stopped at shutdown says no, and the purge stops after the batch it is in; that and an
+error part-way both log how many rows were already deleted, since their batches committed.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class PurgeResult:
     deleted: dict[str, int]
     batches: int
     kept: dict[str, int] = field(default_factory=dict)
+    interrupted: bool = False
 
     @property
     def total(self) -> int:
@@ -73,7 +78,10 @@ def event_purgeable(now: datetime, retention_days: int) -> ColumnElement[bool]:
 
 
 def purge_expired_tokens(
-    engine: Engine, batch_size: int = DEFAULT_BATCH_SIZE, now: datetime | None = None
+    engine: Engine,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    now: datetime | None = None,
+    keep_going: KeepGoing | None = None,
 ) -> PurgeResult:
     """Delete every verification token whose ``expires_at`` has passed."""
     token = VerificationToken
@@ -83,11 +91,16 @@ def purge_expired_tokens(
     def step(connection: Connection) -> dict[str, int]:
         return {"tokens": _delete_batch(connection, token, expired, batch_size)}
 
-    batches, deleted = _run_batches(engine, step, batch_size, "tokens")
+    what = "expired verification tokens"
+    run = _run_batches(engine, step, batch_size, "tokens", what=what, keep_going=keep_going)
+    if run.interrupted:
+        return PurgeResult(run.deleted, run.count, interrupted=True)
     log.info(
-        "Purged expired verification tokens: tokens=%d batches=%d.", deleted["tokens"], batches
+        "Purged expired verification tokens: tokens=%d batches=%d.",
+        run.deleted["tokens"],
+        run.count,
     )
-    return PurgeResult(deleted, batches)
+    return PurgeResult(run.deleted, run.count)
 
 
 def purge_deleted_stories(
@@ -95,6 +108,7 @@ def purge_deleted_stories(
     retention_days: int = DEFAULT_RETENTION_DAYS,
     batch_size: int = DEFAULT_BATCH_SIZE,
     now: datetime | None = None,
+    keep_going: KeepGoing | None = None,
 ) -> PurgeResult:
     """Delete stories soft-deleted more than ``retention_days`` ago, their children first."""
     purgeable = story_purgeable(now or datetime.now(UTC), retention_days)
@@ -109,13 +123,17 @@ def purge_deleted_stories(
         stories = _delete_ids(connection, Story, ids)
         return {"stories": stories, "comments": comments.rowcount, "views": views.rowcount}
 
-    batches, deleted = _run_batches(engine, step, batch_size, "stories")
+    what = "soft-deleted stories"
+    run = _run_batches(engine, step, batch_size, "stories", what=what, keep_going=keep_going)
+    if run.interrupted:
+        return PurgeResult(run.deleted, run.count, interrupted=True)
+    deleted = run.deleted
     log.info(
         "Purged soft-deleted stories: stories=%d comments=%d views=%d batches=%d "
         "retention_days=%d.",
-        deleted["stories"], deleted["comments"], deleted["views"], batches, retention_days,
+        deleted["stories"], deleted["comments"], deleted["views"], run.count, retention_days,
     )  # fmt: skip
-    return PurgeResult(deleted, batches)
+    return PurgeResult(deleted, run.count)
 
 
 def purge_old_webhook_events(
@@ -123,6 +141,7 @@ def purge_old_webhook_events(
     retention_days: int = DEFAULT_RETENTION_DAYS,
     batch_size: int = DEFAULT_BATCH_SIZE,
     now: datetime | None = None,
+    keep_going: KeepGoing | None = None,
 ) -> PurgeResult:
     """Delete processed Stripe events received more than ``retention_days`` ago.
 
@@ -137,7 +156,10 @@ def purge_old_webhook_events(
         oldest = done.order_by(event.received_at)
         return {"webhook_events": _delete_batch(connection, event, oldest, batch_size)}
 
-    batches, deleted = _run_batches(engine, step, batch_size, "webhook_events")
+    what = "processed Stripe webhook events"
+    run = _run_batches(engine, step, batch_size, "webhook_events", what=what, keep_going=keep_going)
+    if run.interrupted:
+        return PurgeResult(run.deleted, run.count, interrupted=True)
     unprocessed = select(func.count()).select_from(event).where(old, event.processed_at.is_(None))
     kept = _count(engine, unprocessed)
     level = logging.WARNING if kept else logging.INFO
@@ -145,28 +167,69 @@ def purge_old_webhook_events(
         level,
         "Purged processed Stripe webhook events: webhook_events=%d batches=%d "
         "kept_unprocessed=%d retention_days=%d.",
-        deleted["webhook_events"], batches, kept, retention_days,
+        run.deleted["webhook_events"], run.count, kept, retention_days,
     )  # fmt: skip
-    return PurgeResult(deleted, batches, kept={"unprocessed_webhook_events": kept})
+    return PurgeResult(run.deleted, run.count, kept={"unprocessed_webhook_events": kept})
 
 
 Step = Callable[[Connection], dict[str, int]]
+KeepGoing = Callable[[], bool]
+"""Asked before each batch; False stops the purge there."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Batches:
+    """What :func:`_run_batches` did: batches run, rows deleted per table, whether it stopped."""
+
+    count: int
+    deleted: dict[str, int]
+    interrupted: bool = False
 
 
 def _run_batches(
-    engine: Engine, step: Step, batch_size: int, driver: str
-) -> tuple[int, dict[str, int]]:
-    """Run ``step`` in one transaction per batch until ``driver``'s count falls below a batch."""
-    batches = 0
+    engine: Engine,
+    step: Step,
+    batch_size: int,
+    driver: str,
+    *,
+    what: str,
+    keep_going: KeepGoing | None,
+) -> _Batches:
+    """Run ``step`` in one transaction per batch until ``driver``'s count falls below a batch.
+
+    Stops early when ``keep_going`` says so; an error after the first batch is logged with what
+    was deleted before it, then raised.
+    """
+    count = 0
     totals: dict[str, int] = {}
-    while True:
-        with write_transaction(engine) as connection:
-            counts = step(connection)
-        batches += 1
-        for table, count in counts.items():
-            totals[table] = totals.get(table, 0) + count
-        if counts[driver] < batch_size:
-            return batches, totals
+    try:
+        while True:
+            if keep_going is not None and not keep_going():
+                _log_interrupted(what, totals, count, "its task was stopped")
+                return _Batches(count, totals, interrupted=True)
+            with write_transaction(engine) as connection:
+                counts = step(connection)
+            count += 1
+            for table, deleted in counts.items():
+                totals[table] = totals.get(table, 0) + deleted
+            if counts[driver] < batch_size:
+                return _Batches(count, totals)
+    except BaseException as exc:
+        if totals:
+            _log_interrupted(what, totals, count, f"batch {count + 1} raised {type(exc).__name__}")
+        raise
+
+
+def _log_interrupted(what: str, totals: dict[str, int], batches: int, cause: str) -> None:
+    """One warning with the rows already deleted: their batches committed before the stop."""
+    deleted = sum(totals.values())
+    tables = " ".join(f"{table}={n}" for table, n in totals.items())
+    log.warning(
+        "Purge interrupted after deleting %d %s of %s (%sbatches=%d) because %s; the next run "
+        "deletes the rest.",
+        deleted, "row" if deleted == 1 else "rows", what, tables + " " if tables else "", batches,
+        cause,
+    )  # fmt: skip
 
 
 def _lock_batch(connection: Connection, query: Select[int], batch_size: int) -> list[int]:

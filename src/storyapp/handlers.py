@@ -1,8 +1,10 @@
 """The asyncq handlers of the clean-up tasks: check the payload, run the clean-up, log it.
 
 Handlers are plain functions: the clean-ups use a blocking database driver, so the server
-runs them in its thread pool. A database error propagates, so asyncq retries the task later;
-a malformed payload can never succeed, so it is archived at once with ``SkipRetry``.
+runs them in its thread pool; a purge stops between batches once its task has ended (it was
+cancelled, timed out, or the worker is shutting down). A database error propagates, so asyncq
+retries the task later; a malformed payload can never succeed, so it is archived at once with
+``SkipRetry``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Protocol
 
 from sqlalchemy import Engine
@@ -32,6 +35,8 @@ class RunningTask(Protocol):
     def id(self) -> str: ...
     @property
     def payload(self) -> bytes: ...
+    @property
+    def running(self) -> bool: ...
 
 
 def check_empty_payload(task: RunningTask) -> None:
@@ -66,24 +71,30 @@ class CleanupHandlers:
         }
 
     def expired_tokens(self, task: RunningTask) -> None:
-        self._run(task, lambda: cleanup.purge_expired_tokens(self._engine, self._batch))
+        self._run(task, partial(cleanup.purge_expired_tokens, self._engine, self._batch))
 
     def deleted_stories(self, task: RunningTask) -> None:
         days = self._settings.stories_retention_days
-        self._run(task, lambda: cleanup.purge_deleted_stories(self._engine, days, self._batch))
+        self._run(task, partial(cleanup.purge_deleted_stories, self._engine, days, self._batch))
 
     def stripe_webhook_events(self, task: RunningTask) -> None:
         days = self._settings.webhook_events_retention_days
-        self._run(task, lambda: cleanup.purge_old_webhook_events(self._engine, days, self._batch))
+        self._run(task, partial(cleanup.purge_old_webhook_events, self._engine, days, self._batch))
 
     @property
     def _batch(self) -> int:
         return self._settings.batch_size
 
-    def _run(self, task: RunningTask, purge: Callable[[], PurgeResult]) -> None:
+    def _run(self, task: RunningTask, purge: Callable[..., PurgeResult]) -> None:
+        """Run ``purge`` while the task runs: it stops between batches once the task ended."""
         check_empty_payload(task)
         log.info("Processing task type=%s id=%s.", task.type, task.id)
 
-        result = purge()
+        result = purge(keep_going=lambda: task.running)
 
+        if result.interrupted:
+            log.info(
+                "Stopped task type=%s id=%s part-way: deleted=%d.", task.type, task.id, result.total
+            )
+            return
         log.info("Processed task type=%s id=%s: deleted=%d.", task.type, task.id, result.total)

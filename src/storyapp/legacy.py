@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, tzinfo
+from functools import partial
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
@@ -46,19 +47,26 @@ class ScheduleTrigger(BaseTrigger):  # type: ignore[misc]
 
 
 def cleanup_jobs(
-    engine: Engine, settings: CleanupSettings
+    engine: Engine, settings: CleanupSettings, keep_going: cleanup.KeepGoing | None = None
 ) -> dict[CleanupType, Callable[[], object]]:
-    """The clean-up each legacy job runs, called directly in this process."""
+    """The clean-up each legacy job runs, called directly in this process.
+
+    ``keep_going`` is asked before each batch, so a job stops soon after the scheduler does.
+    """
     batch = settings.batch_size
     return {
-        CleanupType.EXPIRED_TOKENS: lambda: cleanup.purge_expired_tokens(engine, batch),
-        CleanupType.DELETED_STORIES: lambda: cleanup.purge_deleted_stories(
-            engine, settings.stories_retention_days, batch
+        CleanupType.EXPIRED_TOKENS: partial(
+            cleanup.purge_expired_tokens, engine, batch, keep_going=keep_going
         ),
-        CleanupType.STRIPE_WEBHOOK_EVENTS: lambda: cleanup.purge_old_webhook_events(
-            engine, settings.webhook_events_retention_days, batch
+        CleanupType.DELETED_STORIES: partial(
+            cleanup.purge_deleted_stories,
+            engine, settings.stories_retention_days, batch, keep_going=keep_going,
         ),
-    }
+        CleanupType.STRIPE_WEBHOOK_EVENTS: partial(
+            cleanup.purge_old_webhook_events,
+            engine, settings.webhook_events_retention_days, batch, keep_going=keep_going,
+        ),
+    }  # fmt: skip
 
 
 def start_legacy_scheduler(engine: Engine, settings: CleanupSettings) -> BackgroundScheduler:
@@ -67,7 +75,7 @@ def start_legacy_scheduler(engine: Engine, settings: CleanupSettings) -> Backgro
         timezone=settings.tzinfo,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
-    jobs = cleanup_jobs(engine, settings)
+    jobs = cleanup_jobs(engine, settings, keep_going=lambda: scheduler.running)
     for kind, schedule in cleanup_schedules(settings).items():
         trigger = ScheduleTrigger(schedule, settings.tzinfo)
         scheduler.add_job(jobs[kind], trigger, id=kind.value, name=kind.value)

@@ -126,3 +126,51 @@ def test_two_purges_at_once_delete_each_row_once(engine: Engine) -> None:
     assert sum(r.deleted.get("tokens", 0) for r in results) == 3000
     assert sum(r.deleted.get("stories", 0) for r in results) == 40
     assert sum(r.deleted.get("comments", 0) for r in results) == 80
+
+
+class StopAfter:
+    """A ``keep_going`` that says yes ``batches`` times, then no (or raises ``error``)."""
+
+    def __init__(self, batches: int, error: Exception | None = None) -> None:
+        self.left = batches
+        self.error = error
+
+    def __call__(self) -> bool:
+        if self.left == 0 and self.error is not None:
+            raise self.error
+        self.left -= 1
+        return self.left >= 0
+
+
+def test_a_purge_stopped_part_way_logs_the_rows_it_already_deleted(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    add_tokens(engine, [NOW - timedelta(minutes=m) for m in range(1, 26)], NOW - DAY)
+
+    with caplog.at_level(logging.INFO, logger="storyapp.cleanup"):
+        result = purge_expired_tokens(engine, batch_size=10, now=NOW, keep_going=StopAfter(2))
+
+    assert (result.interrupted, result.deleted, result.batches) == (True, {"tokens": 20}, 2)
+    assert count(engine, VerificationToken) == 5
+    assert caplog.messages == [
+        "Purge interrupted after deleting 20 rows of expired verification tokens (tokens=20 "
+        "batches=2) because its task was stopped; the next run deletes the rest."
+    ]
+
+
+def test_a_purge_that_fails_part_way_logs_the_rows_it_already_deleted(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    for _ in range(3):
+        add_story(engine, NOW - 90 * DAY, NOW - 40 * DAY, comments=1, views=0)
+
+    with caplog.at_level(logging.INFO, logger="storyapp.cleanup"), pytest.raises(KeyError):
+        purge_deleted_stories(
+            engine, batch_size=1, now=NOW, keep_going=StopAfter(1, KeyError("stop"))
+        )
+
+    assert count(engine, Story) == 2
+    assert caplog.messages == [
+        "Purge interrupted after deleting 2 rows of soft-deleted stories (stories=1 comments=1 "
+        "views=0 batches=1) because batch 2 raised KeyError; the next run deletes the rest."
+    ]

@@ -26,6 +26,7 @@ class FakeRunningTask:
     type: str
     payload: bytes
     id: str = "4f1c7f2e"
+    running: bool = True
 
 
 def tokens_left(engine: Engine) -> int:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -268,3 +270,47 @@ async def test_two_worker_replicas_enqueue_each_tick_once(
     assert len(ticks) == len(set(ticks))
     logged = [m for m in caplog.messages if m.startswith("Enqueued periodic task type=cleanup:")]
     assert len(logged) == len(ticks)
+
+
+@pytest.mark.usefixtures("raw_redis")
+async def test_a_purge_cut_short_at_shutdown_logs_the_rows_it_deleted(
+    sqlite_engine: Engine, redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    now = datetime.now(UTC)
+    add_tokens(sqlite_engine, [now - DAY] * 25, now - 2 * DAY)
+    settings = settings_for(redis_url)
+    worker = fast_worker(
+        replace(settings, cleanup=replace(settings.cleanup, batch_size=10)), sqlite_engine
+    )
+    client = Client.from_url(redis_url)
+    blocker = sqlite3.connect(str(sqlite_engine.url.database), isolation_level=None)
+
+    def said(text: str) -> Callable[[], Awaitable[bool]]:
+        async def check() -> bool:
+            return any(text in message for message in caplog.messages)
+
+        check.__name__ = f"logged {text!r}"
+        return check
+
+    caplog.set_level(logging.INFO)
+    blocker.execute("BEGIN IMMEDIATE")
+    await worker.start()
+    stopping: asyncio.Task[None] | None = None
+    try:
+        await enqueue_token_cleanup(client)
+        await wait_for(said("Processing task type=cleanup:expired_tokens"))
+        stopping = asyncio.create_task(worker.shutdown())
+        await wait_for(said("is still running after the task ended"))
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        await (stopping or worker.shutdown())
+        await client.close()
+    await wait_for(said("Purge interrupted after deleting"))
+
+    assert len(token_ids(sqlite_engine)) == 15
+    assert (
+        "Purge interrupted after deleting 10 rows of expired verification tokens (tokens=10 "
+        "batches=1) because its task was stopped; the next run deletes the rest."
+    ) in caplog.messages
+    assert not any(m.startswith("Purged expired verification tokens") for m in caplog.messages)
