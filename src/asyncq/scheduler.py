@@ -399,13 +399,13 @@ class Scheduler:
         more = (
             "or more " if count >= _MAX_COUNTED_MISSES and not entry.schedule.counts_exactly else ""
         )
-        action = "running the task once now" if run_once else "skipping them"
         logger.warning(
-            "Entry entry_id=%s missed %d %sticks while no scheduler ran; %s.",
+            "Entry entry_id=%s missed %d %s%s while no scheduler ran; %s.",
             entry.id,
             count,
             more,
-            action,
+            "tick" if count == 1 and not more else "ticks",
+            _missed_action(entry.missed, due=not run, count=count),
         )
 
     async def _fire_with_retries(
@@ -521,6 +521,18 @@ async def _call_hook(hook: Callable[..., Any], *args: Any) -> None:
             await result
     except Exception:
         logger.exception("Scheduler hook %r raised an exception.", hook)
+
+
+def _missed_action(policy: MissedPolicy, *, due: bool, count: int) -> str:
+    """What is done about missed ticks, in words for the log line.
+
+    Under ``run_once`` the task runs once now (as the tick due now, when one is due); under
+    ``skip`` the missed ticks are dropped and a tick due now still runs.
+    """
+    if policy == "run_once":
+        return "running the task once now"
+    skipped = "skipping it" if count == 1 else "skipping them"
+    return f"{skipped}; the tick due now runs as usual" if due else skipped
 
 
 __all__ = ["Entry", "MissedPolicy", "Scheduler", "SchedulerConfig", "entry_id"]

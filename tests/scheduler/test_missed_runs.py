@@ -122,7 +122,36 @@ async def test_a_frequent_entry_fires_its_due_tick_and_skips_the_older_misses(
     assert int(raw_redis.hget(scheduler_fired_key("default"), entry_id)) >= newest
     assert missed_lines(caplog) == [
         f"Entry entry_id={entry_id} missed {7 * 8640 - 1} ticks while no scheduler ran; "
-        "skipping them."
+        "running the task once now."
+    ]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("skip", "skipping it; the tick due now runs as usual"),
+        ("run_once", "running the task once now"),
+    ],
+)
+async def test_one_missed_tick_before_a_due_one_is_logged_as_what_the_policy_does(
+    redis_url: str,
+    raw_redis: redis.Redis,
+    caplog: pytest.LogCaptureFixture,
+    case: tuple[MissedPolicy, str],
+) -> None:
+    policy, action = case
+    scheduler = Scheduler(redis_url, FAST)
+    entry_id = scheduler.register("@every 10s", Task("poll"), missed=policy)
+    await away_from_a_tick(10)
+    newest = int(time.time()) // 10 * 10
+    pretend_last_fired(raw_redis, entry_id, newest - 20)
+    caplog.set_level(logging.WARNING, "asyncq.scheduler")
+
+    await run_briefly(scheduler)
+
+    assert raw_redis.llen(keys.pending_key("default")) == 1
+    assert missed_lines(caplog) == [
+        f"Entry entry_id={entry_id} missed 1 tick while no scheduler ran; {action}."
     ]
 
 
