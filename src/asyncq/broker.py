@@ -89,6 +89,15 @@ class Broker(Protocol):
         Returns an empty list when no task is ready.
         """
 
+    async def dequeue_when_ready(
+        self, queue: str, limit: int, wait: float
+    ) -> list[Dequeued] | None:
+        """Wait up to ``wait`` seconds for a task in ``queue`` and lease up to ``limit``.
+
+        Returns [] when none came, None when waiting so is not possible (the queue holds
+        tasks that cannot be leased, or the deployment does not support it).
+        """
+
     async def done(self, msg: TaskMessage) -> None:
         """Delete a succeeded task (retention 0, or revoked) and count it as processed.
 

@@ -82,3 +82,25 @@ async def test_an_idle_worker_starts_every_burst_without_its_fallback_poll(
 
     assert len(started) == 15
     assert await aio_redis.llen("asynq:{default}:pending") == 0
+
+
+async def test_a_worker_of_one_queue_starts_a_task_stored_without_a_wakeup(
+    redis_url: str, aio_redis: aioredis.Redis
+) -> None:
+    ran = asyncio.Event()
+    config = ServerConfig(redis_url=redis_url, concurrency=2, task_check_interval=60)
+    server = Server(config)
+    await server.start(lambda task: ran.set())
+    try:
+        await asyncio.sleep(0.3)
+        msg = message(task_id="from-go")
+        await aio_redis.hset(
+            "asynq:{default}:t:from-go",
+            mapping={"msg": msg.SerializeToString(), "state": "pending"},
+        )
+        await aio_redis.lpush("asynq:{default}:pending", "from-go")
+        await asyncio.wait_for(ran.wait(), 10)
+    finally:
+        await server.shutdown()
+
+    assert await aio_redis.exists("asynq:{default}:t:from-go") == 0

@@ -27,6 +27,7 @@ from asyncq.proto import ServerInfo, TaskMessage, WorkerInfo
 from asyncq.redis import finish_batch, keys
 from asyncq.redis import task_scripts as scripts
 from asyncq.redis.connection import RedisConfig, connect, is_cluster
+from asyncq.redis.lane import Lane
 from asyncq.redis.scripts import (
     Call,
     CallBatcher,
@@ -97,6 +98,7 @@ class RedisBroker:
         self._owns_client = owns_client
         self._calls = CallBatcher(client)
         self.cluster = is_cluster(client)
+        self._primed = Lane(client) if Lane.usable(client) else None
 
     @classmethod
     def from_url(
@@ -230,36 +232,36 @@ class RedisBroker:
     async def _dequeue_from(
         self, queues: Sequence[str], limit: int, lease_expires_at: int
     ) -> list[Dequeued]:
-        queue_keys = [
-            key
-            for q in queues
-            for key in (
-                keys.pending_key(q),
-                keys.paused_key(q),
-                keys.active_key(q),
-                keys.lease_key(q),
+        reply = await self._run(_dequeue_call(queues, limit, lease_expires_at))
+        return _leased(queues, reply, lease_expires_at)
+
+    async def dequeue_when_ready(
+        self, queue: str, limit: int, wait: float
+    ) -> list[Dequeued] | None:
+        """Wait up to ``wait`` seconds for a task in ``queue``, then lease up to ``limit``.
+
+        One round trip on a connection of its own: BLMOVE from the pending list onto its own
+        tail (which leaves the list as it was) blocks until the list holds a task, and the
+        dequeue script sent behind it runs the moment it returns. An idle worker thus
+        starts a task as soon as any producer, Go asynq's included, pushes one, without a
+        wake-up message and a second round trip. Returns [] when nothing came within
+        ``wait``, and None when the queue holds tasks that cannot be leased (it is paused)
+        or this client cannot wait so (Redis Cluster).
+        """
+        if self._primed is None:
+            return None
+        lease_expires_at = int(self.clock.now() + self.lease_duration)
+        pending = keys.pending_key(queue)
+        call = _dequeue_call([queue], limit, lease_expires_at)
+        with redis_errors_translated(f"waiting for tasks in queue {queue!r}"):
+            arrived, reply = await self._primed.send(
+                [["BLMOVE", pending, pending, "RIGHT", "RIGHT", wait], call.command()], wait
             )
-        ]
-        reply = await self._run(
-            scripts.dequeue(
-                queue_keys=queue_keys,
-                lease_expires_at=lease_expires_at,
-                limit=limit,
-                task_key_prefixes=[keys.task_key_prefix(q) for q in queues],
-            )
-        )
-        leased = []
-        for i in range(0, len(reply), 3):
-            queue, task_id, raw = queues[int(reply[i]) - 1], reply[i + 1].decode(), reply[i + 2]
-            if raw is None:
-                logger.warning(
-                    "Dropped task id=%s from queue %s: its ID was pending but its task hash "
-                    "is gone, so there is nothing to run.",
-                    task_id, queue,
-                )  # fmt: skip
-                continue
-            leased.append(_decoded(queue, task_id, raw, lease_expires_at))
-        return leased
+        if isinstance(reply, Exception):
+            return await self.dequeue([queue], limit) if arrived is not None else []
+        if arrived is not None and not reply:
+            return None
+        return _leased([queue], call.outcome_or_raise(reply), lease_expires_at)
 
     async def done(self, msg: TaskMessage) -> None:
         await self._run(self._done_call(msg))
@@ -642,6 +644,36 @@ def _counter_keys(q: str, now: float) -> dict[str, str]:
         "processed_total_key": keys.processed_total_key(q),
         "failed_total_key": keys.failed_total_key(q),
     }
+
+
+def _dequeue_call(queues: Sequence[str], limit: int, lease_expires_at: int) -> Call:
+    queue_keys = [
+        key
+        for q in queues
+        for key in (keys.pending_key(q), keys.paused_key(q), keys.active_key(q), keys.lease_key(q))
+    ]
+    return scripts.dequeue(
+        queue_keys=queue_keys,
+        lease_expires_at=lease_expires_at,
+        limit=limit,
+        task_key_prefixes=[keys.task_key_prefix(q) for q in queues],
+    )
+
+
+def _leased(queues: Sequence[str], reply: Any, lease_expires_at: float) -> list[Dequeued]:
+    """The tasks a dequeue reply lists as (queue position, ID, msg) triples, flattened."""
+    leased: list[Dequeued] = []
+    for i in range(0, len(reply), 3):
+        queue, task_id, raw = queues[int(reply[i]) - 1], reply[i + 1].decode(), reply[i + 2]
+        if raw is None:
+            logger.warning(
+                "Dropped task id=%s from queue %s: its ID was pending but its task hash "
+                "is gone, so there is nothing to run.",
+                task_id, queue,
+            )  # fmt: skip
+            continue
+        leased.append(_decoded(queue, task_id, raw, lease_expires_at))
+    return leased
 
 
 def _decoded(queue: str, task_id: str, raw: bytes, lease_expires_at: float) -> Dequeued:

@@ -37,15 +37,17 @@ class Lane:
         """True for a plain or Sentinel client; a cluster client routes every command itself."""
         return isinstance(client, aioredis.Redis)
 
-    async def send(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
+    async def send(self, commands: Sequence[Sequence[Any]], blocking: float = 0.0) -> list[Any]:
         """The reply of each command; a reply that is an error comes back as its exception.
 
         A failure of the connection itself is raised as redis-py raised it, a request that
-        outlasts the socket timeout as TimeoutError.
+        outlasts the socket timeout (plus ``blocking``, the seconds a blocking command in it
+        may wait) as TimeoutError.
         """
         connection = self._connection or await self._take()
+        timeout = None if self._timeout is None else self._timeout + blocking
         try:
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout(timeout):
                 await connection.send_packed_command(_packed(commands), check_health=False)
                 return [await _reply(connection) for _ in commands]
         except BaseException:

@@ -35,6 +35,9 @@ from asyncq.worker.threads import DaemonThreadPool
 
 logger = logging.getLogger("asyncq.processor")
 
+PRIMED_WAIT_S = 0.5
+"""Longest wait inside Redis for a task, so that a stopping worker returns soon."""
+
 ABANDON_GRACE_S = 2.0
 """Seconds interrupted tasks get at shutdown to write their requeue before being abandoned."""
 
@@ -144,7 +147,37 @@ class Processor:
             for item in leased:
                 self._spawn(item)
             if len(leased) < wanted:
+                await self._wait_for_work()
+
+    async def _wait_for_work(self) -> None:
+        """Wait until a task may be ready, leasing it at once when the broker can.
+
+        A worker of one queue waits inside Redis and leases the first task pushed, in the
+        same round trip; others, and a paused queue, wait for a wake-up or the fallback
+        poll. The wait inside Redis is kept short so that stop() takes effect quickly.
+        """
+        queues = self._params.queues.names
+        if len(queues) != 1:
+            await self._idle(self._poll_delay())
+            return
+        while self._fetching and self._free > 0:
+            wanted = self._free
+            leased = await self._lease_when_ready(queues[0], wanted)
+            if leased is None:
                 await self._idle(self._poll_delay())
+                return
+            for item in leased:
+                self._spawn(item)
+            if not leased or len(leased) == wanted:
+                return
+
+    async def _lease_when_ready(self, queue: str, wanted: int) -> list[Dequeued] | None:
+        wait = min(self._poll_delay(), PRIMED_WAIT_S)
+        try:
+            return await self._broker.dequeue_when_ready(queue, wanted, wait)
+        except BrokerError as exc:
+            self._errors.error("Could not wait for tasks in Redis: %s", exc)
+            return None
 
     def _poll_delay(self) -> float:
         """The fallback poll, jittered so that workers started together spread out.
