@@ -43,9 +43,11 @@ def measure(ctx: Context) -> dict[str, list[float | None]]:
         "cleanup_total": [], "cleanup_longest": [], "cleanup_reader_p99": []
     }  # fmt: skip
     engine = make_engine(database_url(), SCHEMA)
+    statements = _time_statements(engine)
     try:
         for _ in range(ctx.plan.runs):
-            for key, value in _one_run(engine, ctx.plan.cleanup_expired).items():
+            result = _one_run(engine, ctx.plan.cleanup_expired, statements)
+            for key, value in result.items():
                 figures[key].append(value)
     finally:
         with engine.begin() as connection:
@@ -54,9 +56,9 @@ def measure(ctx: Context) -> dict[str, list[float | None]]:
     return figures
 
 
-def _one_run(engine: Engine, expired: int) -> dict[str, float]:
+def _one_run(engine: Engine, expired: int, statements: list[float]) -> dict[str, float]:
     _seed(engine, 2 * expired)
-    statements = _time_statements(engine)
+    statements.clear()
 
     receiver, sender = multiprocessing.get_context("spawn").Pipe(duplex=True)
     reader = multiprocessing.get_context("spawn").Process(
@@ -91,7 +93,7 @@ def _seed(engine: Engine, rows: int) -> None:
 
 
 def _time_statements(engine: Engine) -> list[float]:
-    """Durations of every statement the engine runs from now on, in seconds."""
+    """A list that collects the duration of every statement the engine runs, in seconds."""
     durations: list[float] = []
 
     @event.listens_for(engine, "before_cursor_execute")
