@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 import redis
 from broker_state import dump, message
 from conftest import NOW
@@ -183,3 +184,24 @@ async def test_listen_yields_cancellations_and_wakeups_as_text(broker: RedisBrok
     await asyncio.wait_for(listener, timeout=5)
 
     assert received == [("asynq:cancel", "task-7"), ("asyncq:wakeup", "low")]
+
+
+async def test_a_message_that_is_not_text_is_skipped_and_the_next_one_still_arrives(
+    broker: RedisBroker, caplog: pytest.LogCaptureFixture
+) -> None:
+    received: list[tuple[str, str]] = []
+
+    async def collect() -> None:
+        async for channel, text in broker.listen([keys.CANCEL_CHANNEL]):
+            received.append((channel, text))
+            return
+
+    listener = asyncio.create_task(collect())
+    while not (await broker.client.pubsub_numsub(keys.CANCEL_CHANNEL))[0][1]:
+        await asyncio.sleep(0.01)
+    await broker.client.publish(keys.CANCEL_CHANNEL, b"\xff")
+    await broker.publish_cancel("task-8")
+    await asyncio.wait_for(listener, timeout=5)
+
+    assert received == [("asynq:cancel", "task-8")]
+    assert "is not UTF-8 text" in caplog.text

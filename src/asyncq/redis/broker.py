@@ -615,7 +615,9 @@ class RedisBroker:
                 while True:
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                     if message is not None and message["type"] == "message":
-                        yield _text(message["channel"]), _text(message["data"])
+                        text = _pubsub_text(message)
+                        if text is not None:
+                            yield text
         finally:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()
@@ -634,6 +636,19 @@ class RedisBroker:
         if self._owns_client:
             with redis_errors_translated("closing the Redis connection"):
                 await self.client.aclose()
+
+
+def _pubsub_text(message: dict[str, Any]) -> tuple[str, str] | None:
+    """(channel, data) as text, or None for a message that is not UTF-8: task IDs and queue
+    names always are, so such a message is noise and must not break the listener."""
+    try:
+        return _text(message["channel"]), _text(message["data"])
+    except UnicodeDecodeError:
+        logger.warning(
+            "Ignored a message on channel %r that is not UTF-8 text: %r.",
+            message["channel"], message["data"][:100],
+        )  # fmt: skip
+        return None
 
 
 def _counter_keys(q: str, now: float) -> dict[str, str]:
