@@ -60,6 +60,8 @@ def test_invalid_settings_are_refused_with_a_config_error(fields: dict[str, floa
 def test_invalid_queue_weights_are_refused() -> None:
     with pytest.raises(ConfigError, match="weight"):
         ServerConfig(queues={"a": 0})
+    with pytest.raises(ConfigError, match="positive integers"):
+        ServerConfig(queues={"a": 1.5})  # type: ignore[dict-item]
     with pytest.raises(ConfigError, match="blank"):
         ServerConfig(queues={" ": 1})
 

@@ -52,9 +52,10 @@ def normalized_weights(weights: Mapping[str, int]) -> dict[str, int]:
     """Weights with invalid names and non-positive values refused, divided by their GCD."""
     for name, weight in weights.items():
         checked_queue_name(name)
-        if weight <= 0:
+        if isinstance(weight, bool) or not isinstance(weight, int) or weight <= 0:
             raise ConfigError(
-                f"Queue {name!r} has weight {weight}; weights must be positive integers."
+                f"Queue {name!r} has weight {weight!r}; weights must be positive integers, "
+                "e.g. {'critical': 6, 'default': 3, 'low': 1}."
             )
     if not weights:
         return {"default": 1}
