@@ -21,7 +21,7 @@ def redis_cluster() -> Iterator[RedisClusterProcesses]:
 
 @pytest.fixture(scope="session")
 def cluster_url(redis_cluster: RedisClusterProcesses) -> str:
-    return "redis-cluster://" + ",".join(f"{h}:{p}" for h, p in redis_cluster.startup_nodes)
+    return redis_cluster.url
 
 
 @pytest.fixture(params=["single", "cluster"])

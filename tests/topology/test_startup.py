@@ -9,8 +9,8 @@ import pytest
 import redis
 
 from asyncq.context import ActiveTask
-from asyncq.devserver import RedisProcess
-from asyncq.errors import RedisVersionError
+from asyncq.devserver import RedisClusterProcesses, RedisProcess
+from asyncq.errors import ConfigError, RedisVersionError
 from asyncq.redis.connection import check_server_version, connect, ensure_server_ready
 
 from .helpers import running_server
@@ -64,6 +64,17 @@ async def test_every_cluster_master_is_checked_and_noeviction_passes_quietly(
     await client.aclose()
 
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+async def test_a_plain_url_to_a_cluster_node_is_refused_with_the_url_to_use(
+    redis_cluster: RedisClusterProcesses,
+) -> None:
+    node = redis_cluster.nodes[0]
+    client = connect(f"redis://127.0.0.1:{node.port}/0")
+
+    with pytest.raises(ConfigError, match=f"redis-cluster://127.0.0.1:{node.port}"):
+        await ensure_server_ready(client, attempts=1)
+    await client.aclose()
 
 
 def test_a_redis_older_than_6_2_is_refused_naming_its_version() -> None:

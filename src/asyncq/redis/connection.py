@@ -266,6 +266,7 @@ async def _server_infos(
     with redis_errors_translated(f"reading INFO from Redis at {address}"):
         if not isinstance(client, RedisCluster):
             info = {**await client.info("server"), **await client.info("memory")}
+            _refuse_cluster_node(await client.info("cluster"), address)
             return [(address, info)]
         infos: list[tuple[str, Mapping[Any, Any]]] = []
         for node in client.get_primaries():
@@ -273,6 +274,16 @@ async def _server_infos(
             memory = await client.info("memory", target_nodes=node)
             infos.append((f"{node.host}:{node.port}", {**server, **memory}))
         return infos
+
+
+def _refuse_cluster_node(info: Mapping[Any, Any], address: str) -> None:
+    """A plain client on a Redis Cluster node fails on every multi-key script; say so now."""
+    enabled = info.get("cluster_enabled", info.get(b"cluster_enabled"))
+    if str(enabled) == "1":
+        raise ConfigError(
+            f"Redis at {address} is a Redis Cluster node; connect with a redis-cluster:// URL "
+            f"(e.g. redis-cluster://{address}) so keys are routed to their slots."
+        )
 
 
 def warn_if_evicting(info: Mapping[Any, Any], address: str = "Redis") -> str:
