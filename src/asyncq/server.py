@@ -51,7 +51,7 @@ from asyncq.worker.outcomes import (
     RetryDelayFunc,
 )
 from asyncq.worker.policy import default_retry_delay
-from asyncq.worker.processor import Processor, ProcessorParams
+from asyncq.worker.processor import BaseContext, Processor, ProcessorParams
 from asyncq.worker.queues import QueueSelector, normalized_weights
 from asyncq.worker.recoverer import Recoverer, RecovererParams
 from asyncq.worker.subscriber import Subscriber, SubscriberParams
@@ -101,6 +101,10 @@ class ServerConfig:
         (default: every error is a failure).
     error_handler: ``(task, error) -> None`` (plain or async), called for every failed
         attempt before its outcome is written; ``None`` means no hook.
+    base_context: ``() -> {ContextVar: value}``, called as each task starts; its values are
+        set in the context the handler runs in (plain handlers too), like asynq's
+        BaseContext. Context variables set before ``start`` are inherited anyway; use this
+        for values computed per task. ``None`` (the default) adds nothing.
     health_check_func: ``(error | None) -> None`` (plain or async), called every
         ``health_check_interval`` seconds (default 15) with the result of a PING;
         ``None`` disables the health check.
@@ -135,6 +139,7 @@ class ServerConfig:
     retry_delay_func: RetryDelayFunc = default_retry_delay
     is_failure: IsFailureFunc = _always_failure
     error_handler: ErrorHandler | None = None
+    base_context: BaseContext | None = None
     health_check_func: HealthCheckFunc | None = None
     health_check_interval: float = 15.0
     task_log_level: int = logging.DEBUG
@@ -353,6 +358,7 @@ class Server:
             ProcessorParams(
                 self.broker, handler, outcomes, self.queues, config.workers,
                 config.task_check_interval, config.shutdown_timeout, config.task_log_level,
+                config.base_context,
             )
         )  # fmt: skip
 

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import random
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from asyncq.broker import Broker, Dequeued
 from asyncq.context import ActiveTask, bind
 from asyncq.errors import BrokerError
 from asyncq.mux import Handler, Route, ServeMux, SyncHandler, route_of, thread_runner
+from asyncq.proto import TaskMessage
 from asyncq.worker.component import Backoff, ThrottledLog
 from asyncq.worker.execution import Execution
 from asyncq.worker.failures import (
@@ -42,6 +45,10 @@ ABANDON_GRACE_S = 2.0
 """Seconds interrupted tasks get at shutdown to write their requeue before being abandoned."""
 
 
+BaseContext = Callable[[], Mapping[contextvars.ContextVar[Any], Any]]
+"""Returns the context variables to set for one task's handler (Go asynq's BaseContext)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ProcessorParams:
     broker: Broker
@@ -52,6 +59,7 @@ class ProcessorParams:
     task_check_interval: float
     shutdown_timeout: float
     task_log_level: int = logging.DEBUG
+    base_context: BaseContext | None = None
 
 
 class Processor:
@@ -225,10 +233,31 @@ class Processor:
         ex = Execution(msg, task, now, attempt_deadline(msg, now), leased.lease_expires_at)
         self._free -= 1
         self.running[msg.id] = ex
-        ex.runner = self._spawn_worker(self._work(ex))
+        ex.runner = self._spawn_worker(self._work(ex), self._task_context(msg))
 
-    def _spawn_worker(self, work: Coroutine[None, None, None]) -> asyncio.Task[None]:
-        runner = asyncio.create_task(work)
+    def _task_context(self, msg: TaskMessage) -> contextvars.Context | None:
+        """The context a handler starts in: the server's, plus the base context's values."""
+        base_context = self._params.base_context
+        if base_context is None:
+            return None
+        context = contextvars.copy_context()
+        try:
+            values = base_context()
+        except Exception as exc:
+            self._errors.error(
+                "The base_context hook failed for task id=%s (%s: %s); the handler runs "
+                "without its values.",
+                msg.id, type(exc).__name__, exc,
+            )  # fmt: skip
+            return context
+        for var, value in values.items():
+            context.run(var.set, value)
+        return context
+
+    def _spawn_worker(
+        self, work: Coroutine[None, None, None], context: contextvars.Context | None = None
+    ) -> asyncio.Task[None]:
+        runner = asyncio.create_task(work, context=context)
         self._workers.add(runner)
         runner.add_done_callback(self._workers.discard)
         return runner
