@@ -1,5 +1,9 @@
 """Scenarios 01-07 replayed with the Python client: same Redis state, TaskInfo and errors as Go.
 
+One difference is made on purpose and patched into Go's state, so it stays asserted: the
+hash of a unique grouped task names its lock in ``unique_key`` (Go writes the field for every
+other unique task only), so deleting or aggregating the task releases the lock.
+
 Then the other direction: Go's recorded state loaded into Redis, and the Python side must
 read it (dequeue Go's pending tasks) and respect it (Go's locks and IDs refuse duplicates).
 """
@@ -19,7 +23,7 @@ from asyncq.errors import DuplicateTaskError, EnqueueError, TaskIDConflictError
 from asyncq.proto import TaskMessage
 from asyncq.redis.broker import RedisBroker
 from asyncq.task import Task, TaskInfo
-from compat.scenario import Run, Scenario, assert_same_state, decoded, load_state
+from compat.scenario import Run, Scenario, assert_same_state, decoded, load_state, patched
 
 CLIENT_SCENARIOS = [
     "01_pending_plain",
@@ -134,7 +138,31 @@ async def test_python_client_leaves_the_state_go_leaves(
         else:
             assert_same_info(run, step, await client.enqueue(task, **options))
 
-    assert_same_state(scenario.redis_after, run)
+    assert_same_state(patched(scenario.redis_after, with_unique_key_in_grouped_hashes), run)
+
+
+def with_unique_key_in_grouped_hashes(keys: dict[str, Any]) -> None:
+    """asyncq's documented difference: a unique grouped task's hash names its lock."""
+    for entry in keys.values():
+        value = entry["value"]
+        if entry["type"] != "hash" or value.get("state") != "aggregating":
+            continue
+        unique_key = value["msg"]["decoded"]["unique_key"]
+        if unique_key:
+            value["unique_key"] = unique_key
+
+
+def test_the_patch_adds_the_lock_to_the_one_unique_grouped_task_go_recorded() -> None:
+    recorded = Scenario.load("05_unique").redis_after["keys"]
+    ours = patched({"keys": recorded}, with_unique_key_in_grouped_hashes)["keys"]
+
+    changed = [key for key in recorded if ours[key] != recorded[key]]
+
+    assert changed == ["asynq:{default}:t:<ID4>"]
+    assert ours["asynq:{default}:t:<ID4>"]["value"]["unique_key"] == (
+        "asynq:{default}:unique:grp:item:315367fd7b05a9b797a1b08f4d4cdfba"
+    )
+    assert "unique_key" not in recorded["asynq:{default}:t:<ID4>"]["value"]
 
 
 @pytest.mark.parametrize("name", CLIENT_SCENARIOS)

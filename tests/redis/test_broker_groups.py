@@ -6,15 +6,17 @@ import asyncio
 
 import pytest
 import redis
-from broker_state import dump, message
+from broker_state import dump, message, pending_hash
 from conftest import NOW
 
 from asyncq.clock import ManualClock
+from asyncq.errors import DuplicateTaskError
 from asyncq.proto import ServerInfo, TaskMessage, WorkerInfo
 from asyncq.redis import keys
 from asyncq.redis.broker import RedisBroker
 
 NOW_S = int(NOW)
+NOW_NS = 1_800_000_000_250_000_000
 
 
 async def grouped(broker: RedisBroker, clock: ManualClock, *ages: int) -> list[TaskMessage]:
@@ -122,6 +124,74 @@ async def test_a_stale_set_returns_to_its_group_and_the_group_is_listed_again(
     assert state["asynq:{default}:groups"] == ["g1"]
     assert "asynq:{default}:aggregation_sets" not in state
     assert await broker.list_groups("default") == ["g1"]
+
+
+async def unique_in_group(broker: RedisBroker, payload: bytes) -> TaskMessage:
+    """A task of group g1 holding the uniqueness lock of its type and payload for an hour."""
+    unique = keys.unique_key("default", "email:send", payload)
+    msg = message(group_key="g1", payload=payload, unique_key=unique)
+    await broker.add_to_group(msg, "g1", unique_ttl=3600)
+    return msg
+
+
+async def test_a_unique_grouped_task_names_its_lock_in_its_hash(
+    broker: RedisBroker, raw_redis: redis.Redis
+) -> None:
+    msg = await unique_in_group(broker, b"u")
+
+    assert dump(raw_redis) == {
+        "asynq:queues": ["default"],
+        "asynq:{default}:g:g1": [(msg.id, NOW_S)],
+        "asynq:{default}:groups": ["g1"],
+        f"asynq:{{default}}:t:{msg.id}": {
+            "msg": msg,
+            "state": "aggregating",
+            "group": "g1",
+            "unique_key": msg.unique_key,
+        },
+        msg.unique_key: msg.id,
+    }
+    assert raw_redis.ttl(msg.unique_key) == 3600
+
+
+async def test_a_committed_aggregation_releases_the_locks_its_members_hold(
+    broker: RedisBroker, raw_redis: redis.Redis
+) -> None:
+    first, second = await unique_in_group(broker, b"u1"), await unique_in_group(broker, b"u2")
+    plain = message(group_key="g1", payload=b"p")
+    await broker.add_to_group(plain, "g1")
+    raw_redis.set(second.unique_key, "another-task")
+    set_id = await broker.aggregation_check("default", "g1", 0, 0, 0)
+    assert set_id is not None
+    made = message(type="email:digest", payload=b"all")
+
+    committed = await broker.commit_aggregation(made, "g1", set_id)
+
+    assert committed
+    assert dump(raw_redis) == {
+        "asynq:queues": ["default"],
+        "asynq:{default}:pending": [made.id],
+        f"asynq:{{default}}:t:{made.id}": pending_hash(made, NOW_NS),
+        second.unique_key: "another-task",
+    }
+    assert not raw_redis.exists(first.unique_key)
+
+
+async def test_a_refused_aggregation_keeps_the_locks_of_its_members(
+    broker: RedisBroker, raw_redis: redis.Redis
+) -> None:
+    member = await unique_in_group(broker, b"u")
+    set_id = await broker.aggregation_check("default", "g1", 0, 0, 0)
+    assert set_id is not None
+    made = message(type="email:digest", payload=b"all", unique_key="asynq:{default}:unique:d")
+    raw_redis.set("asynq:{default}:unique:d", "holder")
+    before = dump(raw_redis)
+
+    with pytest.raises(DuplicateTaskError):
+        await broker.commit_aggregation(made, "g1", set_id, unique_ttl=60)
+
+    assert dump(raw_redis) == before
+    assert raw_redis.get(member.unique_key) == member.id.encode()
 
 
 async def test_server_state_is_listed_and_written_with_its_ttl(

@@ -203,7 +203,7 @@ async def test_add_to_group_stores_an_aggregating_task_and_lists_its_group(
     }
 
 
-async def test_a_unique_grouped_task_takes_the_lock_but_its_hash_does_not_name_it(
+async def test_a_unique_grouped_task_takes_the_lock_and_its_hash_names_it(
     broker: RedisBroker, raw_redis: redis.Redis
 ) -> None:
     msg = message(group_key="g1", unique_key=UNIQUE)
@@ -220,6 +220,7 @@ async def test_a_unique_grouped_task_takes_the_lock_but_its_hash_does_not_name_i
         "msg": msg,
         "state": "aggregating",
         "group": "g1",
+        "unique_key": UNIQUE,
     }
     assert state["asynq:{default}:g:g1"] == [(msg.id, int(NOW))]
     assert (state[UNIQUE], raw_redis.ttl(UNIQUE)) == (msg.id, 120)

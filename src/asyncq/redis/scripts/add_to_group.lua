@@ -1,6 +1,8 @@
 -- add_to_group: store a task that waits in a group for aggregation (under a uniqueness
--- lock when unique_key is given) and register its queue. As in asynq, the hash of a
--- grouped task gets no unique_key field. The lock is taken only when the task is stored.
+-- lock when unique_key is given) and register its queue. The lock is taken only when the
+-- task is stored. Unlike asynq, the hash of a unique grouped task gets the unique_key field,
+-- as every other unique task's hash does, so deleting the task releases its lock (asynq's
+-- inspector too) and so does the aggregation that consumes it.
 --
 -- KEYS[1] task_key          asynq:{Q}:t:<ID>
 -- KEYS[2] group_key         asynq:{Q}:g:<G>
@@ -30,10 +32,11 @@ if redis.call("EXISTS", task_key) == 1 then
     return 0
 end
 
+redis.call("HSET", task_key, "msg", msg, "state", "aggregating", "group", group)
 if unique_key then
     redis.call("SET", unique_key, task_id, "EX", lock_ttl)
+    redis.call("HSET", task_key, "unique_key", unique_key)
 end
-redis.call("HSET", task_key, "msg", msg, "state", "aggregating", "group", group)
 redis.call("ZADD", group_key, now, task_id)
 redis.call("SADD", groups_key, group)
 if queues_key ~= KEYS[1] then

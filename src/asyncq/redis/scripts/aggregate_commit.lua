@@ -2,7 +2,8 @@
 -- hashes of its tasks and its entry in aggregation_sets, all at once. A crash can then
 -- neither leave the set behind an enqueued task (it would be aggregated twice) nor lose
 -- both. The task is pending (and idle workers are woken), or scheduled when process_at
--- is given; with a unique_key it takes that uniqueness lock.
+-- is given; with a unique_key it takes that uniqueness lock. A member that holds its own
+-- uniqueness lock releases it with its hash: the task it stood for is consumed.
 --
 -- KEYS[1] set_key                 asynq:{Q}:g:<G>:<set ID>
 -- KEYS[2] aggregation_sets_key    asynq:{Q}:aggregation_sets
@@ -51,7 +52,12 @@ if unique_key then
 end
 
 for _, member_id in ipairs(redis.call("ZRANGE", set_key, 0, -1)) do
-    redis.call("DEL", task_key_prefix .. member_id)
+    local member_key = task_key_prefix .. member_id
+    local member_lock = redis.call("HGET", member_key, "unique_key")
+    if member_lock and redis.call("GET", member_lock) == member_id then
+        redis.call("DEL", member_lock)
+    end
+    redis.call("DEL", member_key)
 end
 redis.call("DEL", set_key)
 redis.call("ZREM", aggregation_sets_key, set_key)
