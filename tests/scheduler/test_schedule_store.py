@@ -152,7 +152,7 @@ async def test_a_later_process_time_stores_a_scheduled_task(aio_redis: aioredis.
     assert set(task) == {b"msg", b"state"} and task[b"state"] == b"scheduled"
 
 
-async def test_a_grouped_task_waits_in_its_group_without_a_unique_key_field(
+async def test_a_grouped_task_waits_in_its_group_and_its_hash_names_its_lock(
     aio_redis: aioredis.Redis,
 ) -> None:
     store = ScheduleStore(aio_redis)
@@ -165,8 +165,9 @@ async def test_a_grouped_task_waits_in_its_group_without_a_unique_key_field(
 
     assert outcome.result is FireResult.ENQUEUED
     task = await aio_redis.hgetall(keys.task_key("default", "t1"))
-    assert set(task) == {b"msg", b"state", b"group"}
+    assert set(task) == {b"msg", b"state", b"group", b"unique_key"}
     assert (task[b"state"], task[b"group"]) == (b"aggregating", b"g1")
+    assert task[b"unique_key"] == lock.encode()
     assert await aio_redis.zrange(keys.group_key("default", "g1"), 0, -1) == [b"t1"]
     assert await aio_redis.smembers(keys.groups_key("default")) == {b"g1"}
     assert await aio_redis.get(lock) == b"t1"

@@ -25,7 +25,7 @@
 -- ARGV[12] wakeup_channel   pub/sub channel that idle asyncq workers listen on
 --
 -- The task hash gets the fields the client's enqueue, schedule or add-to-group path writes
--- (a grouped task's hash gets no unique_key field, as in asynq).
+-- (a unique task's hash names its lock in unique_key, a grouped one's too).
 --
 -- Returns {code, redis_seconds, redis_microseconds}. Codes:
 --   1  the task was enqueued and the tick recorded
@@ -67,9 +67,7 @@ end
 
 if unique_key then
     redis.call("SET", unique_key, task_id, "EX", lock_ttl)
-    if state ~= "aggregating" then
-        redis.call("HSET", task_key, "unique_key", unique_key)
-    end
+    redis.call("HSET", task_key, "unique_key", unique_key)
 end
 if state == "pending" then
     local now_ns = now[1] .. string.format("%06d", tonumber(now[2])) .. "000"
