@@ -10,10 +10,8 @@ happened.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,11 +21,13 @@ from google.protobuf.message import DecodeError
 from asyncq.broker import BatchOutcome, Dequeued
 from asyncq.clock import SYSTEM_CLOCK, Clock
 from asyncq.errors import ConfigError
-from asyncq.proto import ServerInfo, TaskMessage, WorkerInfo
+from asyncq.proto import TaskMessage
 from asyncq.redis import finish_batch, keys
 from asyncq.redis import task_scripts as scripts
 from asyncq.redis.connection import RedisConfig, connect, is_cluster
+from asyncq.redis.group_ops import GroupOperations
 from asyncq.redis.lane import Lane
+from asyncq.redis.presence_ops import PresenceOperations
 from asyncq.redis.scripts import (
     Call,
     CallBatcher,
@@ -35,12 +35,19 @@ from asyncq.redis.scripts import (
     redis_errors_translated,
     run_pipeline,
 )
+from asyncq.redis.values import (
+    chunks_by_queue,
+    copy_message,
+    counter_keys,
+    lock_ttl,
+    unique_lock,
+    unix_ns,
+)
 
 logger = logging.getLogger("asyncq.broker")
 
 MAX_INT64 = 9223372036854775807
 DAY_S = 24 * 60 * 60
-AGGREGATION_SET_TIMEOUT_S = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +83,12 @@ class BrokerSettings:
             raise ConfigError("archive_max_size and forward_batch_size must be at least 1.")
 
 
-class RedisBroker:
+class RedisBroker(GroupOperations, PresenceOperations):
     """Every broker operation as one Redis round trip (or one pipeline).
+
+    The producer and worker operations are here; the group operations come from
+    :class:`~asyncq.redis.group_ops.GroupOperations` and the heartbeat records and pub/sub
+    from :class:`~asyncq.redis.presence_ops.PresenceOperations`.
 
     On a Redis Cluster client (``cluster`` is then true) a script may touch one slot only:
     the queue is registered in ``asynq:queues`` by a command of its own before each enqueue
@@ -135,13 +146,13 @@ class RedisBroker:
                 task_key=task_key,
                 pending_key=keys.pending_key(q),
                 queues_key=await self._queues_key(q, task_key),
-                unique_key=_unique_key(msg, unique_ttl),
+                unique_key=unique_lock(msg, unique_ttl),
                 msg=msg.SerializeToString(),
                 task_id=msg.id,
-                now_ns=_ns(self.clock.now()),
+                now_ns=unix_ns(self.clock.now()),
                 queue=q,
                 wakeup_channel=keys.WAKEUP_CHANNEL,
-                lock_ttl=_lock_ttl(unique_ttl),
+                lock_ttl=lock_ttl(unique_ttl),
             )
         )
 
@@ -155,13 +166,13 @@ class RedisBroker:
                 task_key=task_key,
                 scheduled_key=keys.scheduled_key(q),
                 queues_key=await self._queues_key(q, task_key),
-                unique_key=_unique_key(msg, unique_ttl),
+                unique_key=unique_lock(msg, unique_ttl),
                 msg=msg.SerializeToString(),
                 process_at=int(process_at),
                 task_id=msg.id,
                 queue=q,
                 group=msg.group_key,
-                lock_ttl=_lock_ttl(unique_ttl),
+                lock_ttl=lock_ttl(unique_ttl),
             )
         )
 
@@ -176,20 +187,20 @@ class RedisBroker:
                 group_key=keys.group_key(q, group),
                 groups_key=keys.groups_key(q),
                 queues_key=await self._queues_key(q, task_key),
-                unique_key=_unique_key(msg, unique_ttl),
+                unique_key=unique_lock(msg, unique_ttl),
                 msg=msg.SerializeToString(),
                 task_id=msg.id,
                 now=int(self.clock.now()),
                 group=group,
                 queue=q,
-                lock_ttl=_lock_ttl(unique_ttl),
+                lock_ttl=lock_ttl(unique_ttl),
             )
         )
 
     async def enqueue_batch(self, msgs: Sequence[TaskMessage]) -> BatchOutcome:
         """One script call per queue (chunks of at most 1,000 tasks), all in one pipeline."""
-        now_ns = _ns(self.clock.now())
-        chunks = _chunks_by_queue(msgs, 1000)
+        now_ns = unix_ns(self.clock.now())
+        chunks = chunks_by_queue(msgs, 1000)
         queues_keys = {
             queue: await self._queues_key(queue, keys.pending_key(queue)) for queue, _ in chunks
         }
@@ -299,7 +310,7 @@ class RedisBroker:
 
     async def mark_as_complete(self, msg: TaskMessage) -> None:
         q, now = msg.queue, self.clock.now()
-        completed = _copy(msg)
+        completed = copy_message(msg)
         completed.completed_at = int(now)
         await self._run(
             scripts.mark_as_complete(
@@ -327,7 +338,7 @@ class RedisBroker:
                 pending_key=keys.pending_key(q),
                 task_key=keys.task_key(q, msg.id),
                 task_id=msg.id,
-                now_ns=_ns(self.clock.now()),
+                now_ns=unix_ns(self.clock.now()),
                 queue=q,
                 wakeup_channel=keys.WAKEUP_CHANNEL,
             )
@@ -335,7 +346,7 @@ class RedisBroker:
 
     async def retry(self, msg: TaskMessage, retry_at: float, error: str, is_failure: bool) -> None:
         q, now = msg.queue, self.clock.now()
-        failed = _copy(msg)
+        failed = copy_message(msg)
         if is_failure:
             failed.retried += 1
         failed.error_msg = error
@@ -346,7 +357,7 @@ class RedisBroker:
                 active_key=keys.active_key(q),
                 lease_key=keys.lease_key(q),
                 retry_key=keys.retry_key(q),
-                **_counter_keys(q, now),
+                **counter_keys(q, now),
                 task_id=msg.id,
                 msg=failed.SerializeToString(),
                 retry_at=int(retry_at),
@@ -357,7 +368,7 @@ class RedisBroker:
         )
 
     async def archive(self, msg: TaskMessage, error: str) -> None:
-        failed = _copy(msg)
+        failed = copy_message(msg)
         failed.error_msg = error
         failed.last_failed_at = int(self.clock.now())
         await self._archive(msg.queue, msg.id, failed.SerializeToString(), "")
@@ -379,7 +390,7 @@ class RedisBroker:
                 active_key=keys.active_key(queue),
                 lease_key=keys.lease_key(queue),
                 archived_key=keys.archived_key(queue),
-                **_counter_keys(queue, now),
+                **counter_keys(queue, now),
                 task_id=task_id,
                 msg=msg,
                 now=int(now),
@@ -423,7 +434,7 @@ class RedisBroker:
                     groups_key=keys.groups_key(queue),
                     now=int(now),
                     task_key_prefix=keys.task_key_prefix(queue),
-                    now_ns=_ns(now),
+                    now_ns=unix_ns(now),
                     group_key_prefix=keys.group_key_prefix(queue),
                     limit=limit,
                     queue=queue,
@@ -475,153 +486,6 @@ class RedisBroker:
         )
         return int(written)
 
-    # --- groups ------------------------------------------------------------------------
-
-    async def list_groups(self, queue: str) -> list[str]:
-        with redis_errors_translated(f"listing the groups of queue {queue!r}"):
-            members = await self.client.smembers(keys.groups_key(queue))
-        return sorted(_text(m) for m in members)
-
-    async def aggregation_check(
-        self, queue: str, group: str, grace_period: float, max_delay: float, max_size: int
-    ) -> str | None:
-        set_id = str(uuid.uuid4())
-        now = int(self.clock.now())
-        created = await self._run(
-            scripts.aggregation_check(
-                group_key=keys.group_key(queue, group),
-                set_key=keys.aggregation_set_key(queue, group, set_id),
-                aggregation_sets_key=keys.aggregation_sets_key(queue),
-                groups_key=keys.groups_key(queue),
-                max_size=max_size,
-                max_delay=int(max_delay),
-                grace_period=int(grace_period),
-                set_deadline=now + AGGREGATION_SET_TIMEOUT_S,
-                now=now,
-                group=group,
-            )
-        )
-        return set_id if created else None
-
-    async def read_aggregation_set(
-        self, queue: str, group: str, set_id: str
-    ) -> tuple[list[TaskMessage], float]:
-        reply = await self._run(
-            scripts.read_aggregation_set(
-                set_key=keys.aggregation_set_key(queue, group, set_id),
-                aggregation_sets_key=keys.aggregation_sets_key(queue),
-                task_key_prefix=keys.task_key_prefix(queue),
-            )
-        )
-        messages = [TaskMessage.FromString(raw) for raw in reply[1:]]
-        deadline = float(reply[0]) if reply[0] is not None else self.clock.now()
-        return messages, deadline
-
-    async def delete_aggregation_set(self, queue: str, group: str, set_id: str) -> None:
-        await self._run(
-            scripts.delete_aggregation_set(
-                set_key=keys.aggregation_set_key(queue, group, set_id),
-                aggregation_sets_key=keys.aggregation_sets_key(queue),
-                task_key_prefix=keys.task_key_prefix(queue),
-            )
-        )
-
-    async def reclaim_stale_aggregation_sets(self, queue: str) -> None:
-        await self._run(
-            scripts.reclaim_stale_aggregation_sets(
-                aggregation_sets_key=keys.aggregation_sets_key(queue),
-                groups_key=keys.groups_key(queue),
-                now=int(self.clock.now()),
-                group_key_prefix=keys.group_key_prefix(queue),
-            )
-        )
-
-    async def commit_aggregation(
-        self,
-        msg: TaskMessage,
-        group: str,
-        set_id: str,
-        process_at: int | None = None,
-        unique_ttl: int | None = None,
-    ) -> bool:
-        q = msg.queue
-        committed = await self._run(
-            scripts.aggregate_commit(
-                set_key=keys.aggregation_set_key(q, group, set_id),
-                aggregation_sets_key=keys.aggregation_sets_key(q),
-                task_key=keys.task_key(q, msg.id),
-                pending_key=keys.pending_key(q),
-                scheduled_key=keys.scheduled_key(q),
-                unique_key=_unique_key(msg, unique_ttl),
-                task_key_prefix=keys.task_key_prefix(q),
-                task_id=msg.id,
-                msg=msg.SerializeToString(),
-                now_ns=_ns(self.clock.now()),
-                process_at=int(process_at or 0),
-                lock_ttl=_lock_ttl(unique_ttl),
-                queue=q,
-                wakeup_channel=keys.WAKEUP_CHANNEL,
-            )
-        )
-        return bool(committed == 1)
-
-    # --- server state, cancellation and wake-ups ---------------------------------------
-
-    async def write_server_state(
-        self, info: ServerInfo, workers: Sequence[WorkerInfo], ttl: int
-    ) -> None:
-        """Two ZADDs listing the keys, then the script writing them: one round trip."""
-        ttl = _ttl(ttl)
-        server_key = keys.server_info_key(info.host, info.pid, info.server_id)
-        workers_key = keys.workers_key(info.host, info.pid, info.server_id)
-        expires_at = int(self.clock.now()) + ttl
-
-        def listing(pipe: Any) -> None:
-            pipe.zadd(keys.ALL_SERVERS, {server_key: expires_at})
-            pipe.zadd(keys.ALL_WORKERS, {workers_key: expires_at})
-
-        call = scripts.write_server_state(
-            server_key=server_key,
-            workers_key=workers_key,
-            ttl=ttl,
-            server_info=info.SerializeToString(),
-            workers=[v for w in workers for v in (w.task_id, w.SerializeToString())],
-        )
-        outcomes = await run_pipeline(self.client, [call], "writing server state", listing)
-        first_error(outcomes)
-
-    async def clear_server_state(self, host: str, pid: int, server_id: str) -> None:
-        server_key = keys.server_info_key(host, pid, server_id)
-        workers_key = keys.workers_key(host, pid, server_id)
-
-        def unlisting(pipe: Any) -> None:
-            pipe.zrem(keys.ALL_SERVERS, server_key)
-            pipe.zrem(keys.ALL_WORKERS, workers_key)
-
-        call = scripts.clear_server_state(server_key=server_key, workers_key=workers_key)
-        outcomes = await run_pipeline(self.client, [call], "clearing server state", unlisting)
-        first_error(outcomes)
-
-    async def publish_cancel(self, task_id: str) -> None:
-        with redis_errors_translated(f"publishing the cancellation of task {task_id}"):
-            await self.client.publish(keys.CANCEL_CHANNEL, task_id)
-
-    async def listen(self, channels: Sequence[str]) -> AsyncIterator[tuple[str, str]]:
-        """Messages of ``channels`` from a dedicated connection, until it drops."""
-        pubsub = self.client.pubsub()
-        try:
-            with redis_errors_translated(f"listening on {', '.join(channels)}"):
-                await pubsub.subscribe(*channels)
-                while True:
-                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                    if message is not None and message["type"] == "message":
-                        text = _pubsub_text(message)
-                        if text is not None:
-                            yield text
-        finally:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()
-
     # --- connection --------------------------------------------------------------------
 
     async def _run(self, call: Call) -> Any:
@@ -636,29 +500,6 @@ class RedisBroker:
         if self._owns_client:
             with redis_errors_translated("closing the Redis connection"):
                 await self.client.aclose()
-
-
-def _pubsub_text(message: dict[str, Any]) -> tuple[str, str] | None:
-    """(channel, data) as text, or None for a message that is not UTF-8: task IDs and queue
-    names always are, so such a message is noise and must not break the listener."""
-    try:
-        return _text(message["channel"]), _text(message["data"])
-    except UnicodeDecodeError:
-        logger.warning(
-            "Ignored a message on channel %r that is not UTF-8 text: %r.",
-            message["channel"], message["data"][:100],
-        )  # fmt: skip
-        return None
-
-
-def _counter_keys(q: str, now: float) -> dict[str, str]:
-    """The four counters a failed attempt increments: today's and the all-time ones."""
-    return {
-        "processed_day_key": keys.processed_key(q, now),
-        "failed_day_key": keys.failed_key(q, now),
-        "processed_total_key": keys.processed_total_key(q),
-        "failed_total_key": keys.failed_total_key(q),
-    }
 
 
 def _dequeue_call(queues: Sequence[str], limit: int, lease_expires_at: int) -> Call:
@@ -708,54 +549,3 @@ def _decoded(queue: str, task_id: str, raw: bytes, lease_expires_at: float) -> D
             f"not to task {task_id!r} in queue {queue!r}"
         )
     return Dequeued(TaskMessage(id=task_id, queue=queue), lease_expires_at, raw, reason)
-
-
-def _chunks_by_queue(msgs: Sequence[TaskMessage], size: int) -> list[tuple[str, list[int]]]:
-    """Message positions grouped by queue (in first-seen order), at most ``size`` per chunk."""
-    by_queue: dict[str, list[int]] = {}
-    for index, msg in enumerate(msgs):
-        by_queue.setdefault(msg.queue, []).append(index)
-    return [
-        (queue, positions[start : start + size])
-        for queue, positions in by_queue.items()
-        for start in range(0, len(positions), size)
-    ]
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def _copy(msg: TaskMessage) -> TaskMessage:
-    copy = TaskMessage()
-    copy.CopyFrom(msg)
-    return copy
-
-
-def _ns(now: float) -> int:
-    """Unix nanoseconds; the whole seconds are kept exact, which ``now * 1e9`` would not."""
-    whole = int(now)
-    return whole * 1_000_000_000 + round((now - whole) * 1_000_000_000)
-
-
-def _unique_key(msg: TaskMessage, unique_ttl: int | None) -> str | None:
-    """The lock a unique enqueue takes: the message's, as the client computed it."""
-    if unique_ttl is None:
-        return None
-    if not msg.unique_key:
-        raise ConfigError(
-            f"Task {msg.id} asks for uniqueness but its message has no unique_key; "
-            "build it with asyncq.redis.keys.unique_key."
-        )
-    return msg.unique_key
-
-
-def _lock_ttl(unique_ttl: int | None) -> int:
-    return 0 if unique_ttl is None else _ttl(unique_ttl)
-
-
-def _ttl(seconds: float) -> int:
-    """A TTL in whole seconds; Redis refuses fractions, so they are refused here first."""
-    if seconds != int(seconds) or seconds < 1:
-        raise ConfigError(f"A TTL must be a whole number of seconds, at least 1; got {seconds}.")
-    return int(seconds)
