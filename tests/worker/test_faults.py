@@ -70,7 +70,9 @@ async def queues_empty(client: aioredis.Redis) -> bool:
 async def test_the_worker_survives_a_redis_restart_and_loses_nothing(
     own_redis: RedisProcess,
 ) -> None:
-    broker = make_broker(own_redis.url, lease_duration=1)
+    # Lease scores are whole seconds, so a 1 s lease can end at once; 2 s always leaves the
+    # 0.3 s heartbeat time to extend it.
+    broker = make_broker(own_redis.url, lease_duration=2)
     client = aioredis.Redis.from_url(own_redis.url)
     task_ids = {await enqueue(broker, "work") for _ in range(30)}
     succeeded: set[str] = set()
@@ -84,7 +86,7 @@ async def test_the_worker_survives_a_redis_restart_and_loses_nothing(
     ):
         await wait_for(lambda: len(succeeded) >= 5)
         restart(own_redis)
-        await asyncio.sleep(2.5)  # longer than the lease, so active tasks need recovery
+        await asyncio.sleep(3)  # longer than the lease, so active tasks need recovery
         own_redis.start()
         await wait_for(lambda: succeeded >= task_ids, timeout=30)
         await wait_for(lambda: queues_empty(client), timeout=15)

@@ -180,7 +180,8 @@ class Processor:
                 return
 
     async def _lease_when_ready(self, queue: str, wanted: int) -> list[Dequeued] | None:
-        wait = min(self._poll_delay(), PRIMED_WAIT_S)
+        # The lease is dated when the request is sent, so a long wait would shorten it.
+        wait = min(self._poll_delay(), PRIMED_WAIT_S, self._broker.lease_duration / 10)
         try:
             return await self._broker.dequeue_when_ready(queue, wanted, wait)
         except BrokerError as exc:
