@@ -55,8 +55,6 @@ from typing import Any, Literal
 import redis.asyncio as aioredis
 
 from asyncq import cron, goformat
-from asyncq.client import _Prepared as Prepared
-from asyncq.client import prepare
 from asyncq.clock import SYSTEM_CLOCK, Clock
 from asyncq.errors import (
     AsyncqError,
@@ -66,6 +64,7 @@ from asyncq.errors import (
     SchedulerError,
     TaskIDConflictError,
 )
+from asyncq.preparation import Prepared, prepare
 from asyncq.proto import SchedulerEntry
 from asyncq.redis.connection import RedisConfig, connect
 from asyncq.redis.schedule_store import (

@@ -20,9 +20,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from asyncq.broker import Broker
-from asyncq.client import prepare
 from asyncq.errors import BrokerError, ConfigError, EnqueueError
 from asyncq.mux import is_async_handler
+from asyncq.preparation import prepare
 from asyncq.proto import TaskMessage
 from asyncq.task import Task, TaskOptions, TaskState
 from asyncq.worker.component import PeriodicComponent
